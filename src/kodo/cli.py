@@ -1,0 +1,121 @@
+"""Entry points only: parse the command line and hand over to the part that does the work.
+
+Handlers are imported lazily so that ``kodo --help`` never pays for openai, rich or pydantic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+EXIT_USAGE = 2
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--model", help="model name, e.g. gpt-5 or claude-sonnet-4-5")
+    p.add_argument(
+        "--provider",
+        choices=["openai", "openai-chat", "anthropic", "ollama"],
+        help="wire protocol: openai (Responses API), openai-chat (any OpenAI-compatible server), "
+        "anthropic, ollama",
+    )
+    p.add_argument("--base-url", help="server URL, e.g. http://127.0.0.1:8000/v1 for vLLM")
+    p.add_argument("-p", "--profile", help="config profile to apply")
+    p.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value (repeatable), e.g. -c max_turns=20",
+    )
+    p.add_argument("-C", "--cd", metavar="DIR", help="work in DIR instead of the current directory")
+    p.add_argument(
+        "-s",
+        "--sandbox",
+        choices=["read-only", "workspace-write", "danger-full-access"],
+        help="sandbox for commands the model runs (default workspace-write)",
+    )
+    p.add_argument("--network", action="store_true", default=None, help="allow network access")
+    p.add_argument(
+        "-a",
+        "--ask-for-approval",
+        choices=["untrusted", "on-failure", "on-request", "never"],
+        help="when to ask before running a command",
+    )
+    p.add_argument(
+        "--full-auto", action="store_true", help="workspace-write sandbox, ask only on failure"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kodo",
+        description="kodo: an autonomous software engineer. It writes code, runs it in a "
+        "sandbox, reads the errors and fixes them until the work is verified.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ex = sub.add_parser("exec", help="run one task non-interactively")
+    _add_model_options(ex)
+    ex.add_argument("prompt", nargs="*", help="the task ('-' reads it from stdin)")
+    ex.add_argument("--json", action="store_true", help="print events as JSON lines")
+    ex.add_argument("--max-turns", type=int, help="stop after this many model turns (default 100)")
+    ex.add_argument("--output-last-message", metavar="FILE", help="write the final message here")
+    ex.add_argument("--last", action="store_true", help="with 'resume': the most recent session")
+    ex.set_defaults(handler="kodo.agent.exec_command:run")
+
+    ss = sub.add_parser("sessions", help="list recorded sessions")
+    ss.add_argument("-n", "--limit", type=int, default=20)
+    ss.set_defaults(handler="kodo.session.listing:run")
+
+    ap = sub.add_parser(
+        "apply-patch", help="apply a Codex-format patch from stdin in the current directory"
+    )
+    ap.set_defaults(handler="kodo.tools.apply_patch:cli_run")
+
+    dg = sub.add_parser("diagnose", help="triage logs of a failed distributed GPU job")
+    dg.add_argument("paths", nargs="+", help="log files or directories ('-' for stdin)")
+    dg.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    dg.set_defaults(handler="kodo.diagnose.cli:run")
+
+    sb = sub.add_parser("sandbox", help="run one command under the sandbox policy")
+    sb.add_argument(
+        "-s",
+        "--sandbox",
+        choices=["read-only", "workspace-write", "danger-full-access"],
+        help="sandbox mode (default from config: workspace-write)",
+    )
+    sb.add_argument("--network", action="store_true", default=None, help="allow network access")
+    sb.add_argument("-C", "--cd", metavar="DIR", help="workspace directory (default: current)")
+    sb.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
+    sb.set_defaults(handler="kodo.sandbox.cli:run")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from kodo import __version__
+
+        print(f"kodo {__version__}")
+        return 0
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    module_name, func_name = handler.split(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        print("kodo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

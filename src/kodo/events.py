@@ -1,0 +1,146 @@
+"""The typed event stream: the one language between the agent, the UI and the session log.
+
+Every event is a pydantic model with a literal ``type``; ``parse_event`` turns a JSON line back
+into the right class, which is how sessions are resumed. docs/events.md documents the schema.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+
+class _Event(BaseModel):
+    ts: float = Field(default_factory=time.time)
+
+
+class ToolCallInfo(BaseModel):
+    call_id: str
+    name: str
+    arguments: str
+
+
+class PlanStep(BaseModel):
+    step: str
+    status: Literal["pending", "in_progress", "completed"]
+
+
+class SessionStarted(_Event):
+    type: Literal["session_started"] = "session_started"
+    session_id: str
+    model: str
+    provider: str
+    cwd: str
+    resumed_from: str | None = None
+
+
+class UserMessage(_Event):
+    type: Literal["user_message"] = "user_message"
+    text: str
+
+
+class TextDelta(_Event):
+    """A piece of the model's answer as it streams; not needed to rebuild a conversation."""
+
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class AssistantMessage(_Event):
+    """One complete model response: its text and the tool calls it asked for."""
+
+    type: Literal["assistant_message"] = "assistant_message"
+    text: str
+    tool_calls: list[ToolCallInfo] = Field(default_factory=list)
+
+
+class ToolCall(_Event):
+    type: Literal["tool_call"] = "tool_call"
+    call_id: str
+    name: str
+    arguments: str
+
+
+class ToolResult(_Event):
+    type: Literal["tool_result"] = "tool_result"
+    call_id: str
+    name: str
+    output: str
+    ok: bool = True
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlanUpdated(_Event):
+    type: Literal["plan_updated"] = "plan_updated"
+    explanation: str | None = None
+    steps: list[PlanStep]
+
+
+class Retry(_Event):
+    type: Literal["retry"] = "retry"
+    attempt: int
+    delay_s: float
+    reason: str
+
+
+class Error(_Event):
+    type: Literal["error"] = "error"
+    message: str
+
+
+class Usage(_Event):
+    type: Literal["usage"] = "usage"
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    total_input_tokens: int = 0
+    total_output_tokens: int = 0
+
+
+class Compacted(_Event):
+    """Older turns were replaced by ``summary``; a resumed session starts from here."""
+
+    type: Literal["compacted"] = "compacted"
+    summary: str
+
+
+class TurnCompleted(_Event):
+    type: Literal["turn_completed"] = "turn_completed"
+    turn: int
+
+
+SessionStatus = Literal["completed", "error", "max_turns", "token_budget", "interrupted"]
+
+
+class SessionCompleted(_Event):
+    type: Literal["session_completed"] = "session_completed"
+    status: SessionStatus
+    exit_code: int
+    final_message: str | None = None
+    error: str | None = None
+
+
+Event = Annotated[
+    SessionStarted
+    | UserMessage
+    | TextDelta
+    | AssistantMessage
+    | ToolCall
+    | ToolResult
+    | PlanUpdated
+    | Retry
+    | Error
+    | Usage
+    | Compacted
+    | TurnCompleted
+    | SessionCompleted,
+    Field(discriminator="type"),
+]
+
+_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(line: str | bytes) -> Event:
+    return _adapter.validate_json(line)

@@ -1,0 +1,62 @@
+"""The contract between tools and whatever runs commands: plain subprocesses or a sandbox.
+
+One ``Executor`` lives for a whole session, so background processes and later commands share it;
+``close`` stops every process the session started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+
+@dataclass
+class ExecResult:
+    exit_code: int | None  # None when killed by a signal or on timeout
+    output: str  # combined stdout and stderr, already capped
+    duration_s: float
+    timed_out: bool = False
+    signal: int | None = None
+    omitted_bytes: int = 0  # how much of the output was cut to respect the cap
+
+
+class ProcessHandle(Protocol):
+    """A background process: a server, a watcher, anything that outlives one tool call."""
+
+    id: str
+    argv: list[str]
+
+    def read_new(self, wait_s: float = 0.0) -> str: ...
+    def write(self, data: str) -> None: ...
+    def poll(self) -> int | None: ...
+    def stop(self) -> int | None: ...
+
+
+class Executor(Protocol):
+    def run(
+        self, argv: list[str], *, cwd: Path, timeout_s: float, max_output_bytes: int
+    ) -> ExecResult: ...
+
+    def start(self, argv: list[str], *, cwd: Path) -> ProcessHandle: ...
+
+    def get(self, handle_id: str) -> ProcessHandle | None: ...
+
+    def close(self) -> None: ...
+
+
+ApprovalAnswer = Literal["yes", "no", "always"]
+
+
+@dataclass
+class ApprovalRequest:
+    argv: list[str]
+    cwd: Path
+    reason: str | None  # the model's justification, when it asked to leave the sandbox
+    escalate: bool  # True when the command would run outside the sandbox
+
+
+class Approver(Protocol):
+    """Asks a person (or a scripted stand-in) whether a command may run."""
+
+    def ask(self, request: ApprovalRequest) -> tuple[ApprovalAnswer, str | None]: ...

@@ -1,0 +1,50 @@
+"""What a tool is: typed arguments (a pydantic model, which also gives the JSON schema the model
+sees), a description, and a ``run`` that returns text for the model.
+
+Tools never raise to the loop: the registry turns argument errors and exceptions into error
+results the model can read and act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from kodo.config import Config
+    from kodo.events import Event
+    from kodo.sandbox.base import Approver, Executor
+
+
+@dataclass
+class ToolOutput:
+    output: str
+    ok: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ToolContext:
+    cwd: Path
+    config: Config
+    emit: Callable[[Event], None]
+    executor: Executor
+    approver: Approver | None = None
+
+
+class Tool(Protocol):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Args: ClassVar[type[BaseModel]]
+
+    def run(self, args: Any, ctx: ToolContext) -> ToolOutput: ...
+
+
+def resolve_path(ctx: ToolContext, path: str) -> Path:
+    """Paths from the model are relative to the session's working directory."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (ctx.cwd / p)

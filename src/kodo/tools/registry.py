@@ -1,0 +1,76 @@
+"""Builds the tool schemas the model sees and dispatches its calls, turning every kind of bad
+call (malformed JSON, unknown tool, wrong argument types, a tool that raises) into an error
+result that says what was wrong, so the loop always goes on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from kodo.models.base import ToolSpec
+from kodo.tools.base import Tool, ToolContext, ToolOutput
+
+
+def _schema(tool: Tool) -> dict[str, Any]:
+    schema = tool.Args.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    schema.setdefault("properties", {})
+    return schema
+
+
+def _describe_validation(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+class ToolRegistry:
+    def __init__(self, tools: Iterable[Tool]) -> None:
+        self._tools: dict[str, Tool] = {t.name: t for t in tools}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def add(self, tool: Tool) -> None:
+        self._tools[tool.name] = tool
+
+    def specs(self) -> list[ToolSpec]:
+        return [ToolSpec(t.name, t.description, _schema(t)) for t in self._tools.values()]
+
+    def dispatch(self, name: str, raw_arguments: str, ctx: ToolContext) -> ToolOutput:
+        tool = self._tools.get(name)
+        if tool is None:
+            known = ", ".join(self._tools)
+            return ToolOutput(f"error: unknown tool {name!r}. Available tools: {known}.", ok=False)
+        try:
+            data = json.loads(raw_arguments) if raw_arguments.strip() else {}
+        except json.JSONDecodeError as exc:
+            return ToolOutput(
+                f"error: the arguments for {name} are not valid JSON ({exc.msg} at position "
+                f"{exc.pos}). Send a JSON object matching the tool's schema.",
+                ok=False,
+            )
+        if not isinstance(data, dict):
+            return ToolOutput(
+                f"error: the arguments for {name} must be a JSON object, "
+                f"got {type(data).__name__}.",
+                ok=False,
+            )
+        try:
+            args = tool.Args.model_validate(data)
+        except ValidationError as exc:
+            return ToolOutput(
+                f"error: invalid arguments for {name}: {_describe_validation(exc)}", ok=False
+            )
+        try:
+            return tool.run(args, ctx)
+        except Exception as exc:  # a tool bug must not end the session
+            return ToolOutput(f"error: {name} failed: {type(exc).__name__}: {exc}", ok=False)
