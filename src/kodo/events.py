@@ -37,8 +37,11 @@ class SessionStarted(_Event):
 
 
 class UserMessage(_Event):
+    """A prompt from the person, or project instructions (AGENTS.md) sent ahead of the first."""
+
     type: Literal["user_message"] = "user_message"
     text: str
+    kind: Literal["prompt", "instructions"] = "prompt"
 
 
 class TextDelta(_Event):

@@ -1,0 +1,164 @@
+"""The agent loop: ask the model, run the tools it calls, feed back the results, repeat until it
+answers without tool calls or a budget runs out.
+
+Everything the loop does is announced as an event; it never prints or writes files itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kodo.agent.conversation import Conversation
+from kodo.config import Config
+from kodo.events import (
+    AssistantMessage,
+    Error,
+    Event,
+    Retry,
+    SessionStatus,
+    TextDelta,
+    ToolCall,
+    ToolCallInfo,
+    ToolResult,
+    TurnCompleted,
+    Usage,
+    UserMessage,
+)
+from kodo.models.base import Model, ModelError, TextChunk, TokenUsage, ToolCallRequest
+from kodo.models.retry import Restart, stream_with_retry
+from kodo.text import cap_middle
+from kodo.tools.base import ToolContext
+from kodo.tools.registry import ToolRegistry
+
+EXIT_CODES: dict[SessionStatus, int] = {
+    "completed": 0,
+    "error": 1,
+    "max_turns": 3,
+    "token_budget": 3,
+    "interrupted": 130,
+}
+
+
+@dataclass
+class RunOutcome:
+    status: SessionStatus
+    final_message: str | None = None
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+@dataclass
+class TokenTotals:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class Agent:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        model: Model,
+        tools: ToolRegistry,
+        ctx: ToolContext,
+        conversation: Conversation,
+        emit: Callable[[Event], None],
+    ) -> None:
+        self.config = config
+        self.model = model
+        self.tools = tools
+        self.ctx = ctx
+        self.conversation = conversation
+        self.emit = emit
+        self.tokens = TokenTotals()
+
+    def run(self, prompt: str) -> RunOutcome:
+        self.conversation.add_user(prompt)
+        self.emit(UserMessage(text=prompt))
+        for turn in range(1, self.config.max_turns + 1):
+            budget = self.config.token_budget
+            if budget is not None and self.tokens.total >= budget:
+                return RunOutcome("token_budget", error=f"token budget of {budget} spent")
+            try:
+                text, calls = self._sample()
+            except ModelError as exc:
+                self.emit(Error(message=str(exc)))
+                return RunOutcome("error", error=str(exc))
+            self.conversation.add_assistant(text, calls)
+            self.emit(
+                AssistantMessage(
+                    text=text,
+                    tool_calls=[
+                        ToolCallInfo(call_id=c.call_id, name=c.name, arguments=c.arguments)
+                        for c in calls
+                    ],
+                )
+            )
+            for call in calls:
+                self._run_tool(call)
+            self.emit(TurnCompleted(turn=turn))
+            if not calls:
+                return RunOutcome("completed", final_message=text)
+        return RunOutcome(
+            "max_turns", error=f"stopped after {self.config.max_turns} turns (--max-turns)"
+        )
+
+    def _sample(self) -> tuple[str, list[ToolCallRequest]]:
+        text: list[str] = []
+        calls: list[ToolCallRequest] = []
+
+        def on_retry(attempt: int, delay_s: float, reason: str) -> None:
+            self.emit(Retry(attempt=attempt, delay_s=delay_s, reason=reason))
+
+        stream = stream_with_retry(
+            self.model,
+            self.conversation.for_model(),
+            self.tools.specs(),
+            max_retries=self.config.max_retries,
+            on_retry=on_retry,
+        )
+        for item in stream:
+            if isinstance(item, Restart):
+                text.clear()
+                calls.clear()
+            elif isinstance(item, TextChunk):
+                text.append(item.text)
+                self.emit(TextDelta(text=item.text))
+            elif isinstance(item, ToolCallRequest):
+                calls.append(item)
+            elif isinstance(item, TokenUsage):
+                self.tokens.input_tokens += item.input_tokens
+                self.tokens.output_tokens += item.output_tokens
+                self.emit(
+                    Usage(
+                        input_tokens=item.input_tokens,
+                        output_tokens=item.output_tokens,
+                        cached_input_tokens=item.cached_input_tokens,
+                        total_input_tokens=self.tokens.input_tokens,
+                        total_output_tokens=self.tokens.output_tokens,
+                    )
+                )
+        return "".join(text), calls
+
+    def _run_tool(self, call: ToolCallRequest) -> None:
+        self.emit(ToolCall(call_id=call.call_id, name=call.name, arguments=call.arguments))
+        result = self.tools.dispatch(call.name, call.arguments, self.ctx)
+        output = cap_middle(result.output, self.config.tool_output_max_bytes)
+        self.conversation.add_tool_result(call.call_id, call.name, output)
+        self.emit(
+            ToolResult(
+                call_id=call.call_id,
+                name=call.name,
+                output=output,
+                ok=result.ok,
+                metadata=result.metadata,
+            )
+        )

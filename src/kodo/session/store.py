@@ -1,0 +1,84 @@
+"""Finding and reading recorded sessions: by id (or a unique prefix of it), or the latest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from kodo.events import Event, SessionCompleted, SessionStarted, UserMessage, parse_event
+from kodo.session.rollout import sessions_dir
+
+
+class SessionNotFound(Exception):
+    pass
+
+
+@dataclass
+class SessionSummary:
+    session_id: str
+    path: Path
+    started: float
+    cwd: str
+    model: str
+    first_prompt: str
+    status: str
+
+
+def read_events(path: Path) -> list[Event]:
+    """Every well-formed event; a torn last line (the process died mid-write) is skipped."""
+    events: list[Event] = []
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                events.append(parse_event(line))
+            except ValidationError:
+                continue
+    return events
+
+
+def all_session_files() -> list[Path]:
+    root = sessions_dir()
+    if not root.is_dir():
+        return []
+    return sorted(root.glob("*/*/*/*.jsonl"), key=lambda p: p.name)
+
+
+def session_id_of(path: Path) -> str:
+    # file name: <YYYY-MM-DDTHH-MM-SS.ffffff>-<uuid4>.jsonl
+    return path.stem[-36:]
+
+
+def find_session(id_or_prefix: str) -> Path:
+    matches = [p for p in all_session_files() if session_id_of(p).startswith(id_or_prefix)]
+    if not matches:
+        raise SessionNotFound(f"no session with id {id_or_prefix!r} (see `kodo sessions`)")
+    if len({session_id_of(p) for p in matches}) > 1:
+        raise SessionNotFound(f"session id prefix {id_or_prefix!r} is ambiguous; give more of it")
+    return matches[-1]
+
+
+def latest_session() -> Path:
+    files = all_session_files()
+    if not files:
+        raise SessionNotFound("no recorded sessions yet")
+    return files[-1]
+
+
+def summarize(path: Path) -> SessionSummary:
+    events = read_events(path)
+    start = next((e for e in events if isinstance(e, SessionStarted)), None)
+    prompt = next((e.text for e in events if isinstance(e, UserMessage) and e.kind == "prompt"), "")
+    done = [e for e in events if isinstance(e, SessionCompleted)]
+    return SessionSummary(
+        session_id=session_id_of(path),
+        path=path,
+        started=start.ts if start else path.stat().st_mtime,
+        cwd=start.cwd if start else "?",
+        model=start.model if start else "?",
+        first_prompt=prompt,
+        status=done[-1].status if done else "incomplete",
+    )

@@ -1,0 +1,133 @@
+"""A readable, coloured rendering of the event stream for ``kodo exec``.
+
+rich honours NO_COLOR and drops styling when the output is not a terminal, so the same renderer
+serves people and pipes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from kodo.events import (
+    AssistantMessage,
+    Compacted,
+    Error,
+    Event,
+    PlanUpdated,
+    Retry,
+    SessionCompleted,
+    SessionStarted,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+PLAN_MARKS = {"completed": "[green]✔[/]", "in_progress": "[yellow]▶[/]", "pending": "[dim]□[/]"}
+OUTPUT_TAIL_LINES = 6
+
+
+def describe_call(name: str, arguments: str) -> str:
+    """One line saying what a tool call does, for people."""
+    try:
+        args = json.loads(arguments)
+    except json.JSONDecodeError:
+        return f"{name} (malformed arguments)"
+    if not isinstance(args, dict):
+        return name
+    if name == "shell":
+        command = args.get("command")
+        text = command if isinstance(command, str) else " ".join(map(str, command or []))
+        return f"$ {text}" + ("  (background)" if args.get("background") else "")
+    if name in ("read_file", "list_dir"):
+        return f"{name} {args.get('path', '.')}"
+    if name == "search":
+        return f"search {args.get('pattern', '')!r} in {args.get('path', '.')}"
+    if name == "apply_patch":
+        return "apply_patch"
+    return f"{name} {arguments[:80]}"
+
+
+class ConsoleRenderer:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.usage: Usage | None = None
+
+    def __call__(self, event: Event) -> None:
+        c = self.console
+        if isinstance(event, SessionStarted):
+            c.print(
+                f"[bold]kodo[/] [dim]{event.provider} · {event.model} · {event.cwd} · "
+                f"session {event.session_id[:8]}[/]"
+            )
+        elif isinstance(event, AssistantMessage) and event.text.strip():
+            from rich.markdown import Markdown
+
+            c.print(Markdown(event.text))
+        elif isinstance(event, ToolCall) and event.name != "update_plan":
+            c.print(f"[cyan]{describe_call(event.name, event.arguments)}[/]", highlight=False)
+        elif isinstance(event, ToolResult):
+            self._tool_result(event)
+        elif isinstance(event, PlanUpdated):
+            for step in event.steps:
+                c.print(f"  {PLAN_MARKS[step.status]} {step.step}", highlight=False)
+        elif isinstance(event, Retry):
+            c.print(
+                f"[yellow]retrying in {event.delay_s:.1f}s (attempt {event.attempt}): "
+                f"{event.reason}[/]"
+            )
+        elif isinstance(event, Error):
+            c.print(f"[bold red]error:[/] {event.message}", highlight=False)
+        elif isinstance(event, Compacted):
+            c.print("[dim]conversation compacted[/]")
+        elif isinstance(event, Usage):
+            self.usage = event
+        elif isinstance(event, SessionCompleted):
+            self._completed(event)
+
+    def _tool_result(self, event: ToolResult) -> None:
+        c = self.console
+        meta = event.metadata
+        if event.name == "apply_patch" and event.ok and meta.get("diff"):
+            from rich.syntax import Syntax
+
+            c.print(Syntax(meta["diff"], "diff", theme="ansi_dark", background_color="default"))
+            return
+        if event.name == "shell" and "exit_code" in meta:
+            code = meta.get("exit_code")
+            duration = meta.get("duration_s", 0.0)
+            mark = "[green]✓[/]" if code == 0 else "[red]✗[/]"
+            status = "timed out" if meta.get("timed_out") else f"exit {code}"
+            c.print(f"  {mark} [dim]{status} · {duration:.2f}s[/]")
+            tail = [line for line in event.output.splitlines() if line.strip()][-OUTPUT_TAIL_LINES:]
+            for line in tail:
+                c.print(f"    [dim]{line}[/]", highlight=False, markup=False)
+            return
+        if not event.ok:
+            first = event.output.strip().splitlines()[0] if event.output.strip() else "failed"
+            c.print(f"  [red]✗ {first}[/]", highlight=False)
+
+    def _completed(self, event: SessionCompleted) -> None:
+        c = self.console
+        tokens = ""
+        if self.usage:
+            u = self.usage
+            tokens = f" · {u.total_input_tokens} in / {u.total_output_tokens} out tokens"
+        style = "green" if event.status == "completed" else "red"
+        c.print(f"[{style}]● {event.status}[/][dim]{tokens}[/]")
+        if event.error and event.status != "error":
+            c.print(f"[dim]{event.error}[/]")
+
+
+class JsonLinesPrinter:
+    """``--json``: every event, one JSON object per line, flushed so consumers see it live."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def __call__(self, event: Event) -> None:
+        self.stream.write(event.model_dump_json() + "\n")
+        self.stream.flush()

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kodo.config import ConfigError, load_config
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_defaults_are_secure(tmp_path: Path) -> None:
+    cfg = load_config(tmp_path)
+    assert cfg.sandbox_mode == "workspace-write"
+    assert cfg.network_access is False
+    assert cfg.max_turns == 100
+    assert "~/.ssh" in cfg.hidden_paths
+
+
+def test_precedence_home_project_profile_env_override_flag(
+    tmp_path: Path, kodo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(kodo_home / "config.toml", 'model = "home"\nmax_turns = 7\n[profiles.fast]\nmax_turns = 3\n')
+    write(tmp_path / ".kodo" / "config.toml", 'model = "project"\n')
+    assert load_config(tmp_path).model == "project"
+    assert load_config(tmp_path).max_turns == 7
+    assert load_config(tmp_path, profile="fast").max_turns == 3
+    monkeypatch.setenv("KODO_MODEL", "from-env")
+    assert load_config(tmp_path).model == "from-env"
+    cfg = load_config(tmp_path, overrides=["model=override", "limits.memory_mb=512"])
+    assert cfg.model == "override"
+    assert cfg.limits.memory_mb == 512
+    assert load_config(tmp_path, overrides=["model=o"], flags={"model": "flag"}).model == "flag"
+
+
+def test_bad_config_names_the_problem(tmp_path: Path, kodo_home: Path) -> None:
+    write(kodo_home / "config.toml", "max_turns = [")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(tmp_path)
+    write(kodo_home / "config.toml", 'sandbox_mode = "yolo"\n')
+    with pytest.raises(ConfigError, match="sandbox_mode"):
+        load_config(tmp_path)
+    write(kodo_home / "config.toml", "")
+    with pytest.raises(ConfigError, match="profile 'nope' not found"):
+        load_config(tmp_path, profile="nope")
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        load_config(tmp_path, overrides=["model"])
