@@ -23,7 +23,8 @@ def test_defaults_are_secure(tmp_path: Path) -> None:
 def test_precedence_home_project_profile_env_override_flag(
     tmp_path: Path, kodo_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(kodo_home / "config.toml", 'model = "home"\nmax_turns = 7\n[profiles.fast]\nmax_turns = 3\n')
+    home_toml = 'model = "home"\nmax_turns = 7\n[profiles.fast]\nmax_turns = 3\n'
+    write(kodo_home / "config.toml", home_toml)
     write(tmp_path / ".kodo" / "config.toml", 'model = "project"\n')
     assert load_config(tmp_path).model == "project"
     assert load_config(tmp_path).max_turns == 7
