@@ -103,10 +103,13 @@ class Usage(_Event):
 
 
 class Compacted(_Event):
-    """Older turns were replaced by ``summary``; a resumed session starts from here."""
+    """Older turns were replaced by ``summary``; the last ``kept_messages`` messages stayed as
+    they were. A resumed session starts from here."""
 
     type: Literal["compacted"] = "compacted"
     summary: str
+    kept_messages: int = 0
+    tokens_before: int = 0
 
 
 class TurnCompleted(_Event):

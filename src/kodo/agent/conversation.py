@@ -60,7 +60,8 @@ class Conversation:
             elif isinstance(event, ToolResult):
                 conv.add_tool_result(event.call_id, event.name, event.output)
             elif isinstance(event, Compacted):
-                conv.messages = [Message("user", event.summary)]
+                kept = conv.messages[-event.kept_messages :] if event.kept_messages else []
+                conv.messages = [Message("user", event.summary), *kept]
         conv.close_open_calls()
         return conv
 

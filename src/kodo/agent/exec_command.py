@@ -96,6 +96,7 @@ def run_session(
     from kodo.agent.conversation import Conversation
     from kodo.agent.instructions import project_instructions, system_prompt
     from kodo.agent.loop import Agent, RunOutcome
+    from kodo.agent.skills import discover_skills
     from kodo.agent.toolset import default_tools
     from kodo.events import SessionCompleted, SessionStarted, UserMessage
     from kodo.models.base import ModelError
@@ -112,14 +113,17 @@ def run_session(
     from kodo.tools.base import ToolContext
     from kodo.ui.render import ConsoleRenderer, JsonLinesPrinter
 
+    skills, skill_problems = discover_skills(cwd)
+    for problem in skill_problems:
+        print(f"kodo: skipped a skill: {problem}", file=sys.stderr)
     try:
         if resume:
             path = latest_session() if resume == "--last" else find_session(resume)
-            conversation = Conversation.from_events(system_prompt(), read_events(path))
+            conversation = Conversation.from_events(system_prompt(skills), read_events(path))
             session_id = session_id_of(path)
             instructions = None
         else:
-            conversation = Conversation(system_prompt())
+            conversation = Conversation(system_prompt(skills))
             instructions = project_instructions(cwd)
             session_id = new_session_id()
             path = new_session_path(session_id)
@@ -160,7 +164,7 @@ def run_session(
         agent = Agent(
             config=config,
             model=model,
-            tools=default_tools(),
+            tools=default_tools(skills),
             ctx=ctx,
             conversation=conversation,
             emit=emit,

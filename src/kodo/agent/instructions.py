@@ -10,13 +10,21 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from kodo.agent.skills import Skill, skills_prompt
 from kodo.config import kodo_home
 
 INSTRUCTIONS_FILE = "AGENTS.md"
 
 
-def system_prompt() -> str:
-    return resources.files("kodo.agent").joinpath("prompts/system.md").read_text(encoding="utf-8")
+def prompt_template(name: str) -> str:
+    return resources.files("kodo.agent").joinpath(f"prompts/{name}").read_text(encoding="utf-8")
+
+
+def system_prompt(skills: list[Skill] | None = None) -> str:
+    """The fixed template, plus the catalogue of skills (names and descriptions only)."""
+    catalogue = skills_prompt(skills or [])
+    base = prompt_template("system.md")
+    return f"{base}\n{catalogue}\n" if catalogue else base
 
 
 def _repo_root(cwd: Path) -> Path:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kodo.agent.compaction import choose_cut, summarize
+from kodo.agent.context import ContextMeter, context_window
 from kodo.agent.conversation import Conversation
 from kodo.config import Config
 from kodo.events import (
     AssistantMessage,
+    Compacted,
     Error,
     Event,
     Retry,
@@ -25,7 +28,7 @@ from kodo.events import (
     Usage,
     UserMessage,
 )
-from kodo.models.base import Model, ModelError, TextChunk, TokenUsage, ToolCallRequest
+from kodo.models.base import Message, Model, ModelError, TextChunk, TokenUsage, ToolCallRequest
 from kodo.models.retry import Restart, stream_with_retry
 from kodo.text import cap_middle
 from kodo.tools.base import ToolContext
@@ -79,6 +82,8 @@ class Agent:
         self.conversation = conversation
         self.emit = emit
         self.tokens = TokenTotals()
+        self.meter = ContextMeter()
+        self.window = context_window(config)
 
     def run(self, prompt: str) -> RunOutcome:
         self.conversation.add_user(prompt)
@@ -88,11 +93,15 @@ class Agent:
             if budget is not None and self.tokens.total >= budget:
                 return RunOutcome("token_budget", error=f"token budget of {budget} spent")
             try:
-                text, calls = self._sample()
+                self._compact_if_full()
+                text, calls, usage = self._sample()
             except ModelError as exc:
                 self.emit(Error(message=str(exc)))
                 return RunOutcome("error", error=str(exc))
             self.conversation.add_assistant(text, calls)
+            if usage is not None:
+                count = len(self.conversation.messages)
+                self.meter.record(usage.input_tokens, usage.output_tokens, count)
             self.emit(
                 AssistantMessage(
                     text=text,
@@ -111,19 +120,48 @@ class Agent:
             "max_turns", error=f"stopped after {self.config.max_turns} turns (--max-turns)"
         )
 
-    def _sample(self) -> tuple[str, list[ToolCallRequest]]:
+    def _on_retry(self, attempt: int, delay_s: float, reason: str) -> None:
+        self.emit(Retry(attempt=attempt, delay_s=delay_s, reason=reason))
+
+    def context_tokens(self) -> int:
+        return self.meter.tokens(self.conversation.messages) + len(self.conversation.system) // 4
+
+    def _compact_if_full(self) -> None:
+        if self.context_tokens() >= self.config.auto_compact_ratio * self.window:
+            self.compact()
+
+    def compact(self) -> bool:
+        """Replace older turns by a summary; keeps about a quarter of the threshold verbatim.
+        Returns False when there is nothing old enough to summarise."""
+        messages = self.conversation.messages
+        keep = int(self.config.auto_compact_ratio * self.window * 0.25)
+        cut = choose_cut(messages, keep)
+        if cut == 0:
+            return False
+        before = self.context_tokens()
+        summary = summarize(
+            self.model,
+            messages[:cut],
+            window=self.window,
+            max_retries=self.config.max_retries,
+            on_retry=self._on_retry,
+        )
+        kept = messages[cut:]
+        self.conversation.messages = [Message("user", summary), *kept]
+        self.meter.reset()
+        self.emit(Compacted(summary=summary, kept_messages=len(kept), tokens_before=before))
+        return True
+
+    def _sample(self) -> tuple[str, list[ToolCallRequest], TokenUsage | None]:
         text: list[str] = []
         calls: list[ToolCallRequest] = []
-
-        def on_retry(attempt: int, delay_s: float, reason: str) -> None:
-            self.emit(Retry(attempt=attempt, delay_s=delay_s, reason=reason))
-
+        usage: TokenUsage | None = None
         stream = stream_with_retry(
             self.model,
             self.conversation.for_model(),
             self.tools.specs(),
             max_retries=self.config.max_retries,
-            on_retry=on_retry,
+            on_retry=self._on_retry,
         )
         for item in stream:
             if isinstance(item, Restart):
@@ -135,6 +173,7 @@ class Agent:
             elif isinstance(item, ToolCallRequest):
                 calls.append(item)
             elif isinstance(item, TokenUsage):
+                usage = item
                 self.tokens.input_tokens += item.input_tokens
                 self.tokens.output_tokens += item.output_tokens
                 self.emit(
@@ -146,7 +185,7 @@ class Agent:
                         total_output_tokens=self.tokens.output_tokens,
                     )
                 )
-        return "".join(text), calls
+        return "".join(text), calls, usage
 
     def _run_tool(self, call: ToolCallRequest) -> None:
         self.emit(ToolCall(call_id=call.call_id, name=call.name, arguments=call.arguments))

@@ -1,0 +1,98 @@
+"""Skills: folders with a SKILL.md (YAML front matter ``name`` and ``description``, then
+instructions), found in kodo's built-in skills, ``$KODO_HOME/skills`` and the project's
+``.kodo/skills``; later sources override earlier ones of the same name.
+
+Only names and descriptions go into the system prompt; the model loads a body when it decides
+it needs it, which keeps every request small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from kodo.config import kodo_home
+
+SKILL_FILE = "SKILL.md"
+
+
+class SkillError(Exception):
+    pass
+
+
+@dataclass
+class Skill:
+    name: str
+    description: str
+    path: Path  # the SKILL.md file
+    source: str  # builtin, user or project
+
+    def body(self) -> str:
+        return _split_front_matter(self.path.read_text(encoding="utf-8"), self.path)[1]
+
+    def files(self) -> list[Path]:
+        folder = self.path.parent
+        return sorted(p for p in folder.rglob("*") if p.is_file() and p != self.path)
+
+
+def _split_front_matter(text: str, path: Path) -> tuple[dict, str]:
+    import yaml
+
+    if not text.startswith("---"):
+        raise SkillError(f"{path}: must start with YAML front matter between '---' lines")
+    try:
+        _, header, body = text.split("---", 2)
+        meta = yaml.safe_load(header) or {}
+    except (ValueError, yaml.YAMLError) as exc:
+        raise SkillError(f"{path}: unreadable front matter: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise SkillError(f"{path}: front matter must be a mapping with name and description")
+    return meta, body.strip()
+
+
+def _load(path: Path, source: str) -> Skill:
+    meta, _ = _split_front_matter(path.read_text(encoding="utf-8"), path)
+    name, description = meta.get("name"), meta.get("description")
+    if not isinstance(name, str) or not isinstance(description, str):
+        raise SkillError(f"{path}: front matter needs string fields 'name' and 'description'")
+    return Skill(name=name, description=" ".join(description.split()), path=path, source=source)
+
+
+def skill_roots(cwd: Path) -> list[tuple[str, Path]]:
+    builtin = Path(str(resources.files("kodo").joinpath("skills")))
+    return [
+        ("builtin", builtin),
+        ("user", kodo_home() / "skills"),
+        ("project", cwd / ".kodo" / "skills"),
+    ]
+
+
+def discover_skills(cwd: Path) -> tuple[list[Skill], list[str]]:
+    """All usable skills by name, and a message for each SKILL.md that could not be read."""
+    found: dict[str, Skill] = {}
+    problems: list[str] = []
+    for source, root in skill_roots(cwd):
+        if not root.is_dir():
+            continue
+        for path in sorted(root.glob(f"*/{SKILL_FILE}")):
+            try:
+                skill = _load(path, source)
+            except (SkillError, OSError) as exc:
+                problems.append(str(exc))
+                continue
+            found[skill.name] = skill
+    return sorted(found.values(), key=lambda s: s.name), problems
+
+
+def skills_prompt(skills: list[Skill]) -> str:
+    if not skills:
+        return ""
+    lines = [
+        "# Skills",
+        "Skills hold instructions for specific kinds of work. When a task matches a skill's",
+        "description, call `load_skill` with its name before you start, and follow it.",
+        "",
+    ]
+    lines += [f"- {s.name}: {s.description}" for s in skills]
+    return "\n".join(lines)

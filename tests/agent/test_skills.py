@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from kodo.agent.instructions import system_prompt
+from kodo.agent.skills import discover_skills
+from kodo.config import Config
+from kodo.tools.base import ToolContext
+from kodo.tools.load_skill import LoadSkillArgs, LoadSkillTool
+
+
+def make_skill(root: Path, folder: str, text: str) -> Path:
+    path = root / folder / "SKILL.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    return path
+
+
+def test_builtin_user_and_project_skills(tmp_path: Path, kodo_home: Path) -> None:
+    make_skill(kodo_home / "skills", "mine", "---\nname: mine\ndescription: user skill\n---\nDo X.")
+    make_skill(
+        tmp_path / ".kodo" / "skills",
+        "web",
+        "---\nname: web-api\ndescription: project override\n---\nProject way.",
+    )
+    make_skill(tmp_path / ".kodo" / "skills", "broken", "no front matter")
+    skills, problems = discover_skills(tmp_path)
+    by_name = {s.name: s for s in skills}
+    assert {"mine", "web-api", "pytorch-training", "distributed-debugging"} <= set(by_name)
+    assert by_name["web-api"].source == "project"
+    assert by_name["pytorch-training"].source == "builtin"
+    assert len(problems) == 1 and "front matter" in problems[0]
+
+
+def test_prompt_lists_descriptions_and_tool_loads_bodies(tmp_path: Path) -> None:
+    skills, _ = discover_skills(tmp_path)
+    prompt = system_prompt(skills)
+    assert "- web-api: Build or change an HTTP API" in prompt
+    assert "hashlib.scrypt" not in prompt
+    tool = LoadSkillTool(skills)
+    ctx = ToolContext(cwd=tmp_path, config=Config(), emit=lambda e: None, executor=None)
+    loaded = tool.run(LoadSkillArgs(name="web-api"), ctx)
+    assert loaded.ok and "hashlib.scrypt" in loaded.output
+    missing = tool.run(LoadSkillArgs(name="nope"), ctx)
+    assert not missing.ok and "web-api" in missing.output
+
+
+def test_kodo_skills_command(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "kodo", "skills", "-C", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "pytorch-training" in out and "builtin" in out
