@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,9 @@ def run_session(
         outcome = agent.run(prompt)
     except KeyboardInterrupt:
         outcome = RunOutcome("interrupted", error="interrupted")
+    except Exception as exc:  # a bug in kodo: record it, keep the log whole, show the traceback
+        traceback.print_exc()
+        outcome = RunOutcome("error", error=f"kodo failed: {type(exc).__name__}: {exc}")
     finally:
         executor.close()
         emit(
