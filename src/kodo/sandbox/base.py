@@ -1,7 +1,8 @@
 """The contract between tools and whatever runs commands: plain subprocesses or a sandbox.
 
 One ``Executor`` lives for a whole session, so background processes and later commands share it;
-``close`` stops every process the session started.
+``close`` stops every process the session started. A sandboxed executor also owns the plain one
+that approved escalations run in (``outside_sandbox``), so one ``close`` ends both.
 """
 
 from __future__ import annotations
@@ -11,14 +12,19 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot be set up here; kodo refuses to run commands unsandboxed instead."""
+
+
 @dataclass
 class ExecResult:
-    exit_code: int | None  # None when killed by a signal or on timeout
+    exit_code: int | None  # None when killed by a signal, on timeout, or when it never started
     output: str  # combined stdout and stderr, already capped
     duration_s: float
     timed_out: bool = False
     signal: int | None = None
     omitted_bytes: int = 0  # how much of the output was cut to respect the cap
+    note: str | None = None  # what went wrong around the command (sandbox restarted, no start)
 
 
 class ProcessHandle(Protocol):
@@ -29,7 +35,8 @@ class ProcessHandle(Protocol):
 
     def read_new(self, wait_s: float = 0.0) -> str: ...
     def write(self, data: str) -> None: ...
-    def poll(self) -> int | None: ...
+    def poll(self) -> int | None: ...  # exit code, minus the signal number when killed
+    def status(self) -> str: ...  # "running", "exited 0", "killed by signal 9", "lost ..."
     def stop(self) -> int | None: ...
 
 
@@ -38,9 +45,17 @@ class Executor(Protocol):
         self, argv: list[str], *, cwd: Path, timeout_s: float, max_output_bytes: int
     ) -> ExecResult: ...
 
+    def run_attached(self, argv: list[str], *, cwd: Path) -> int:
+        """Run with kodo's own stdin, stdout and stderr; returns a shell-style exit status."""
+        ...
+
     def start(self, argv: list[str], *, cwd: Path) -> ProcessHandle: ...
 
     def get(self, handle_id: str) -> ProcessHandle | None: ...
+
+    def processes(self) -> list[ProcessHandle]: ...
+
+    def outside_sandbox(self) -> Executor: ...
 
     def close(self) -> None: ...
 

@@ -1,0 +1,68 @@
+"""``process``: read from, write to, stop or list the background processes of the session."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from kodo.tools.base import ToolContext, ToolOutput
+
+
+class ProcessArgs(BaseModel):
+    action: Literal["read", "write", "stop", "list"]
+    id: str | None = Field(None, description="The process id from shell (not needed for list).")
+    input: str | None = Field(None, description="Text to send to its stdin (action write).")
+    wait_ms: int = Field(0, ge=0, le=60_000, description="How long to wait for new output.")
+
+
+def _cap(text: str, limit: int) -> str:
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    half = limit // 2
+    omitted = len(data) - 2 * half
+    head = data[:half].decode(errors="replace")
+    tail = data[-half:].decode(errors="replace")
+    return f"{head}\n[... {omitted} bytes omitted ...]\n{tail}"
+
+
+class ProcessTool:
+    name: ClassVar[str] = "process"
+    description: ClassVar[str] = (
+        "Manage background processes started with shell(background=true): read new output "
+        "(optionally waiting wait_ms), write to stdin, stop (kills its whole process group), "
+        "or list them with their status."
+    )
+    Args: ClassVar[type[BaseModel]] = ProcessArgs
+
+    def run(self, args: ProcessArgs, ctx: ToolContext) -> ToolOutput:
+        if args.action == "list":
+            handles = ctx.executor.processes()
+            if not handles:
+                return ToolOutput("no background processes.")
+            lines = [f"{h.id}: {h.status()}: {' '.join(h.argv)}" for h in handles]
+            return ToolOutput("\n".join(lines))
+        if not args.id:
+            return ToolOutput(f"error: action {args.action} needs an id.", ok=False)
+        handle = ctx.executor.get(args.id)
+        if handle is None:
+            return ToolOutput(f"error: no background process {args.id!r}.", ok=False)
+        meta = {"id": handle.id}
+        if args.action == "write":
+            if args.input is None:
+                return ToolOutput("error: action write needs input.", ok=False)
+            try:
+                handle.write(args.input)
+            except OSError as exc:
+                return ToolOutput(f"error: cannot write to {handle.id}: {exc}", ok=False)
+            output = handle.read_new(args.wait_ms / 1000)
+        elif args.action == "stop":
+            handle.stop()
+            output = handle.read_new()
+        else:
+            output = handle.read_new(args.wait_ms / 1000)
+        output = _cap(output, ctx.config.tool_output_max_bytes)
+        status = handle.status()
+        meta["status"] = status
+        return ToolOutput(f"{handle.id}: {status}\n{output or '(no new output)'}", metadata=meta)

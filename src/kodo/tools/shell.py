@@ -1,0 +1,153 @@
+"""``shell``: run a command in the session's sandbox, in the foreground or in the background,
+under the session's approval policy."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+
+from kodo.sandbox.approval import ApprovalGate, shell_script
+from kodo.sandbox.background import describe_exit
+from kodo.sandbox.base import ExecResult, Executor
+from kodo.tools.base import ToolContext, ToolOutput, resolve_path
+
+BACKGROUND_WAIT_S = 0.75  # how long a background start waits for first output
+
+
+class ShellArgs(BaseModel):
+    command: list[str] | str = Field(
+        description="argv list (preferred), or a string run with `bash -lc`."
+    )
+    workdir: str | None = Field(None, description="Directory to run in, relative to the cwd.")
+    timeout_ms: int | None = Field(None, gt=0, description="Kill the command after this long.")
+    background: bool = Field(
+        False, description="Start it in the background (servers, watchers); see the process tool."
+    )
+    with_escalated_permissions: bool = Field(
+        False, description="Ask the person to run this outside the sandbox (on-request policy)."
+    )
+    justification: str | None = Field(None, description="Why it must run outside the sandbox.")
+
+
+def to_argv(command: list[str] | str) -> list[str]:
+    return ["bash", "-lc", command] if isinstance(command, str) else list(command)
+
+
+def display(argv: list[str]) -> str:
+    script = shell_script(argv)
+    return script if script is not None else shlex.join(argv)
+
+
+def failure_of(result: ExecResult) -> str | None:
+    """Why a result counts as failed, or None."""
+    if result.timed_out:
+        return f"timed out after {result.duration_s:.1f} s"
+    if result.signal is not None:
+        return f"killed by signal {result.signal}"
+    if result.exit_code != 0:
+        return result.note or f"exit code {result.exit_code}"
+    return None
+
+
+def status_line(result: ExecResult) -> str:
+    if result.timed_out:
+        return f"timed out after {result.duration_s:.1f} s; the process group was killed"
+    if result.signal is not None:
+        return describe_exit(-result.signal)
+    if result.exit_code is None:
+        return "did not run to completion"
+    return f"exit code {result.exit_code}"
+
+
+def format_result(result: ExecResult, prefix: str = "") -> str:
+    lines = [prefix + status_line(result), f"wall time: {result.duration_s:.2f} s"]
+    if result.note:
+        lines.append(f"note: {result.note}")
+    lines.append("output:" if result.output else "output: (none)")
+    text = "\n".join(lines)
+    return f"{text}\n{result.output}" if result.output else text
+
+
+class ShellTool:
+    name: ClassVar[str] = "shell"
+    description: ClassVar[str] = (
+        "Run a command. It runs in a sandbox: the workspace is writable, the rest of the "
+        "filesystem read-only, and the network is off unless configured. Output is capped "
+        "(head and tail kept). Use background=true for servers and watchers, then the process "
+        "tool to read their output or stop them."
+    )
+    Args: ClassVar[type[BaseModel]] = ShellArgs
+
+    def __init__(self) -> None:
+        self._gate: ApprovalGate | None = None
+
+    def _gate_for(self, ctx: ToolContext) -> ApprovalGate:
+        if self._gate is None or self._gate.approver is not ctx.approver:
+            self._gate = ApprovalGate(ctx.config.approval_policy, ctx.approver)
+        return self._gate
+
+    def run(self, args: ShellArgs, ctx: ToolContext) -> ToolOutput:
+        argv = to_argv(args.command)
+        if not argv:
+            return ToolOutput("error: empty command.", ok=False)
+        cwd = resolve_path(ctx, args.workdir) if args.workdir else ctx.cwd
+        if not cwd.is_dir():
+            return ToolOutput(f"error: workdir {cwd} is not a directory.", ok=False)
+        gate = self._gate_for(ctx)
+        decision = gate.before(
+            argv, cwd, escalate=args.with_escalated_permissions, justification=args.justification
+        )
+        meta = {"command": display(argv)}
+        if not decision.run:
+            return ToolOutput(decision.message or "refused", ok=False, metadata=meta)
+        executor = ctx.executor.outside_sandbox() if decision.outside else ctx.executor
+        if args.background:
+            return self._background(executor, argv, cwd, meta)
+        timeout_s = (args.timeout_ms or ctx.config.shell_timeout_ms) / 1000
+        result = self._foreground(executor, argv, cwd, timeout_s, ctx)
+        prefix = "ran outside the sandbox (approved)\n" if decision.outside else ""
+        failure = failure_of(result)
+        if failure and not decision.outside and ctx.config.sandbox_mode != "danger-full-access":
+            retry = gate.after_failure(argv, cwd, failure)
+            if retry.run:
+                first = status_line(result)
+                result = self._foreground(ctx.executor.outside_sandbox(), argv, cwd, timeout_s, ctx)
+                prefix = f"failed in the sandbox ({first}); re-ran outside it (approved)\n"
+            elif retry.message and gate.policy == "on-failure":
+                prefix = f"not re-run outside the sandbox: {retry.message}\n"
+        meta.update(
+            exit_code=result.exit_code,
+            duration_s=round(result.duration_s, 3),
+            timed_out=result.timed_out,
+            outside_sandbox=decision.outside or prefix.startswith("failed in"),
+        )
+        return ToolOutput(
+            format_result(result, prefix), ok=failure_of(result) is None, metadata=meta
+        )
+
+    @staticmethod
+    def _foreground(
+        executor: Executor, argv: list[str], cwd: Path, timeout_s: float, ctx: ToolContext
+    ) -> ExecResult:
+        return executor.run(
+            argv, cwd=cwd, timeout_s=timeout_s, max_output_bytes=ctx.config.tool_output_max_bytes
+        )
+
+    @staticmethod
+    def _background(executor: Executor, argv: list[str], cwd: Path, meta: dict) -> ToolOutput:
+        handle = executor.start(argv, cwd=cwd)
+        deadline = time.monotonic() + BACKGROUND_WAIT_S
+        output = handle.read_new(BACKGROUND_WAIT_S)
+        while not output and handle.poll() is None and time.monotonic() < deadline:
+            output = handle.read_new(deadline - time.monotonic())
+        meta.update(process_id=handle.id, background=True)
+        text = (
+            f"started in the background as {handle.id} ({handle.status()})\nfirst output:\n{output}"
+            if output
+            else f"started in the background as {handle.id} ({handle.status()}); no output yet"
+        )
+        return ToolOutput(text, ok=handle.poll() in (None, 0), metadata=meta)

@@ -1,0 +1,40 @@
+"""``kodo sandbox -- CMD`` through a real subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def kodo_sandbox(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kodo", "sandbox", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_exit_status_and_streams_propagate(workspace: Path) -> None:
+    done = kodo_sandbox(workspace, "--", "bash", "-c", "cat; echo err >&2; exit 7", stdin="in\n")
+    assert done.returncode == 7
+    assert done.stdout == "in\n"
+    assert done.stderr == "err\n"
+
+
+def test_policy_applies(workspace: Path, base: Path) -> None:
+    target = base / "outside"
+    done = kodo_sandbox(workspace, "--", "bash", "-c", f"touch ok && touch {target}")
+    assert done.returncode == 1
+    assert (workspace / "ok").exists() and not target.exists()
+    done = kodo_sandbox(workspace, "-s", "read-only", "--", "touch", "nope")
+    assert done.returncode == 1 and not (workspace / "nope").exists()
+
+
+def test_signal_and_usage(workspace: Path) -> None:
+    assert kodo_sandbox(workspace, "--", "bash", "-c", "kill -TERM $$").returncode == 128 + 15
+    assert kodo_sandbox(workspace).returncode == 2
+    assert kodo_sandbox(workspace, "--", "no-such-cmd-xyz").returncode == 127
