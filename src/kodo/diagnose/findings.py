@@ -1,0 +1,245 @@
+"""Turn signals plus the cross-rank analysis into ranked findings, one per failure class."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kodo.diagnose.fixes import FIXES
+from kodo.diagnose.model import Evidence, Finding
+from kodo.diagnose.ranks import RankAnalysis
+from kodo.diagnose.scanner import Signal
+
+# signal kind -> (class, base confidence); root causes outrank the timeouts they cause.
+KIND_CLASS: dict[str, tuple[str, float]] = {
+    "watchdog_timeout": ("collective_timeout", 0.7),
+    "nccl_ops_failed": ("collective_timeout", 0.6),
+    "heartbeat": ("collective_timeout", 0.65),
+    "work_progress": ("collective_timeout", 0.6),
+    "desync_lagging": ("rank_desync", 0.85),
+    "fr_missing": ("rank_desync", 0.85),
+    "op_mismatch": ("rank_desync", 0.85),
+    "gpu_oom": ("gpu_oom", 0.92),
+    "cuda_error": ("cuda_error", 0.88),
+    "xid": ("cuda_error", 0.9),
+    "iface_error": ("network_interface", 0.85),
+    "socket_error": ("network_interface", 0.75),
+    "ib_error": ("ib_transport", 0.88),
+    "shm_error": ("shm_exhausted", 0.9),
+    "bus_error": ("shm_exhausted", 0.88),
+    "p2p_error": ("p2p_hang", 0.85),
+    "iommu_fault": ("p2p_hang", 0.8),
+    "version_error": ("version_mismatch", 0.88),
+    "rdzv_error": ("rendezvous_failure", 0.85),
+    "slurm_time_limit": ("slurm_time_limit", 0.95),
+    "slurm_oom": ("slurm_oom", 0.93),
+    "slurm_node_fail": ("slurm_node_fail", 0.93),
+    "slurm_preempted": ("slurm_task_failure", 0.8),
+    "slurm_task_exit": ("slurm_task_failure", 0.68),
+    "k8s_oom": ("k8s_oom_killed", 0.93),
+    "k8s_crashloop": ("k8s_crashloop", 0.8),
+    "k8s_image": ("k8s_image_pull", 0.93),
+    "k8s_sched": ("k8s_scheduling", 0.9),
+    "k8s_evicted": ("k8s_evicted", 0.92),
+}
+SACCT_CLASS = {
+    "OUT_OF_MEMORY": ("slurm_oom", 0.9),
+    "TIMEOUT": ("slurm_time_limit", 0.9),
+    "NODE_FAIL": ("slurm_node_fail", 0.9),
+    "FAILED": ("slurm_task_failure", 0.65),
+    "PREEMPTED": ("slurm_task_failure", 0.75),
+}
+NCCL_CODE_CLASS = {
+    "ncclUnhandledCudaError": ("cuda_error", 0.7),
+    "unhandled cuda error": ("cuda_error", 0.7),
+    "ncclSystemError": ("network_interface", 0.55),
+    "unhandled system error": ("network_interface", 0.55),
+    "ncclRemoteError": ("rank_crash", 0.55),
+    "remote process exited or there was a network error": ("rank_crash", 0.55),
+    "ncclInvalidUsage": ("rank_desync", 0.5),
+    "invalid usage": ("rank_desync", 0.5),
+    "ncclInvalidArgument": ("rank_desync", 0.5),
+}
+SUSPECT_IFACES = ("lo", "docker", "virbr", "veth", "cni", "flannel")
+XID_MEANING = {
+    "13": "graphics engine exception",
+    "31": "GPU memory page fault",
+    "43": "GPU stopped processing",
+    "48": "double-bit ECC error",
+    "63": "ECC page retirement / row remap",
+    "64": "ECC row remap failure",
+    "74": "NVLink error",
+    "79": "GPU has fallen off the bus",
+    "92": "high single-bit ECC error rate",
+    "94": "contained ECC error",
+    "95": "uncontained ECC error",
+}
+MAX_EVIDENCE = 6
+
+Put = Callable[[str, float, list[Signal]], None]
+
+
+@dataclass
+class _Group:
+    cls: str
+    confidence: float
+    signals: list[Signal] = field(default_factory=list)
+
+
+def classify(s: Signal, analysis: RankAnalysis) -> tuple[str, float] | None:
+    if s.kind == "sacct_row":
+        return SACCT_CLASS.get(s.fields["state"])
+    if s.kind == "nccl_error":
+        return NCCL_CODE_CLASS.get(s.fields["code"], ("unknown", 0.4))
+    if s.kind == "py_exception":
+        crash = analysis.crash_signals.get(s.rank) if s.rank is not None else None
+        return ("rank_crash", 0.72) if crash is s else None
+    return KIND_CLASS.get(s.kind)
+
+
+def build_findings(signals: list[Signal], analysis: RankAnalysis) -> list[Finding]:
+    groups: dict[str, _Group] = {}
+
+    def put(cls: str, conf: float, sigs: list[Signal]) -> None:
+        g = groups.setdefault(cls, _Group(cls, conf))
+        g.confidence = max(g.confidence, conf)
+        g.signals.extend(sigs)
+
+    for s in signals:
+        hit = classify(s, analysis)
+        if hit:
+            put(hit[0], hit[1], [s])
+    for f in analysis.failures:
+        if f.rank is not None and f.rank in analysis.reasons and f.exitcode not in (None, -15):
+            put("rank_crash", 0.75 if f.root else 0.7, f.evidence)
+    _version_mismatch(signals, put)
+    _suspect_interface(signals, groups, put)
+    _p2p_hang(signals, analysis, groups, put)
+    if analysis.mismatched:
+        diverged = [
+            s for s in signals if s.kind == "watchdog_timeout" and s.rank in analysis.mismatched
+        ]
+        put("rank_desync", 0.85, diverged)
+
+    timeouts = groups.get("collective_timeout")
+    if timeouts and len(groups) > 1:
+        timeouts.confidence = min(timeouts.confidence, 0.6)  # a symptom of the other findings
+    if "gpu_oom" in groups or "cuda_error" in groups:
+        rc = groups.get("rank_crash")
+        if rc:
+            rc.confidence = min(rc.confidence, 0.6)
+
+    findings = [_finding(g, analysis) for g in groups.values()]
+    findings.sort(key=lambda f: -f.confidence)
+    if not findings:
+        findings.append(
+            Finding(
+                class_="unknown",
+                confidence=0.0,
+                summary="No known failure signature found in the input.",
+                fixes=FIXES["unknown"],
+            )
+        )
+    return findings
+
+
+def _version_mismatch(signals: list[Signal], put: Put) -> None:
+    by_version: dict[str, Signal] = {}
+    for s in signals:
+        if s.kind == "nccl_version":
+            by_version.setdefault(s.fields["version"], s)
+    if len(by_version) > 1:
+        put("version_mismatch", 0.85, list(by_version.values()))
+
+
+def _suspect_interface(signals: list[Signal], groups: dict[str, _Group], put: Put) -> None:
+    bad = [
+        s
+        for s in signals
+        if s.kind == "nccl_iface" and s.fields["iface"].startswith(SUSPECT_IFACES)
+    ]
+    if bad:
+        trouble = {"collective_timeout", "network_interface", "rendezvous_failure"} & set(groups)
+        put("network_interface", 0.78 if trouble else 0.6, bad)
+
+
+def _p2p_hang(
+    signals: list[Signal], analysis: RankAnalysis, groups: dict[str, _Group], put: Put
+) -> None:
+    if "collective_timeout" not in groups or set(groups) - {"collective_timeout", "rank_crash"}:
+        return
+    hosts = {s.host for s in signals if s.host}
+    p2p = [s for s in signals if s.kind == "p2p_setup"]
+    crashed = any(r in analysis.crash_signals for r in analysis.culprits)
+    if p2p and len(hosts) <= 1 and not crashed:
+        put("p2p_hang", 0.72, p2p[:2])
+
+
+def _finding(g: _Group, analysis: RankAnalysis) -> Finding:
+    culprit_order = {r: i for i, r in enumerate(analysis.culprits)}
+    ranks = {s.rank for s in g.signals if s.rank is not None}
+    if g.cls in ("collective_timeout", "rank_desync", "rank_crash", "p2p_hang"):
+        ranks |= set(analysis.culprits)
+    if g.cls == "collective_timeout":
+        ranks |= set(analysis.timed_out)
+    for s in g.signals:
+        if s.kind in ("desync_lagging", "fr_missing"):
+            ranks.update(int(r) for r in s.fields["ranks"].replace(" ", "").split(","))
+    ordered = sorted(ranks, key=lambda r: (culprit_order.get(r, len(culprit_order)), r))
+    hosts: list[str] = []
+    for r in ordered:
+        h = analysis.rank_hosts.get(r)
+        if h and h not in hosts:
+            hosts.append(h)
+    for s in g.signals:
+        for h in (s.host, s.fields.get("peer")):
+            if h and h not in hosts:
+                hosts.append(h)
+    sigs = sorted(
+        g.signals,
+        key=lambda s: (culprit_order.get(s.rank, 99) if s.rank is not None else 99, s.file, s.line),
+    )
+    evidence = [Evidence(file=s.file, line=s.line, text=s.text) for s in sigs[:MAX_EVIDENCE]]
+    return Finding(
+        class_=g.cls,
+        confidence=round(min(g.confidence + 0.02 * max(min(len(g.signals) - 1, 3), 0), 0.99), 2),
+        summary=_summary(g, analysis, ordered),
+        ranks=ordered,
+        hosts=hosts,
+        evidence=evidence,
+        fixes=FIXES[g.cls],
+    )
+
+
+def _summary(g: _Group, a: RankAnalysis, ranks: list[int]) -> str:
+    culprit = a.culprits[0] if a.culprits else None
+    first = g.signals[0] if g.signals else None
+    if g.cls == "collective_timeout":
+        what = (
+            f"{a.majority_op} SeqNum {a.majority_seq}"
+            if a.majority_seq is not None
+            else "a collective"
+        )
+        n = len(a.timed_out)
+        if culprit is not None:
+            why = a.reasons[culprit]
+            return f"{n} rank(s) timed out in {what}; rank {culprit} is the culprit: {why}"
+        return f"{n} rank(s) timed out in {what}; no single lagging rank identified"
+    if g.cls == "rank_desync" and culprit is not None:
+        return f"Ranks diverged; rank {culprit}: {a.reasons[culprit]}"
+    if g.cls == "rank_crash" and culprit is not None:
+        return f"Rank {culprit} failed first ({a.reasons[culprit]}); the other ranks followed"
+    if g.cls == "cuda_error":
+        xids = sorted({s.fields["xid"] for s in g.signals if s.kind == "xid"})
+        if xids:
+            meaning = ", ".join(
+                f"Xid {x} ({XID_MEANING.get(x, 'see NVIDIA Xid catalog')})" for x in xids
+            )
+            return f"GPU hardware/driver error: {meaning}"
+    if g.cls == "version_mismatch":
+        vs = sorted({s.fields["version"] for s in g.signals if "version" in s.fields})
+        if len(vs) > 1:
+            return f"Different NCCL versions across ranks/hosts: {', '.join(vs)}"
+    where = f" on rank {ranks[0]}" if ranks else ""
+    label = g.cls.replace("_", " ")
+    return f"{label}{where}: {first.text[:160] if first else ''}".strip()

@@ -1,0 +1,80 @@
+"""PyTorch c10d / ProcessGroupNCCL messages (watchdog, desync report, flight recorder)."""
+
+from __future__ import annotations
+
+from kodo.diagnose.rules import Rule
+
+RULES = [
+    Rule(
+        "watchdog_timeout",
+        "Watchdog caught collective operation timeout",
+        r"WorkNCCL\(SeqNum=(?P<seq>\d+), OpType=(?P<op>\w+)(?:, NumelIn=(?P<numel_in>\d+))?"
+        r"(?:, NumelOut=(?P<numel_out>\d+))?, Timeout\(ms\)=(?P<timeout_ms>\d+)\)"
+        r"(?: ran for (?P<ran_ms>\d+) milliseconds)?",
+    ),
+    Rule(
+        "work_progress",
+        "last completed NCCL work",
+        r"at work: (?P<seq>\d+), last enqueued NCCL work: (?P<enqueued>-?\d+), "
+        r"last completed NCCL work: (?P<completed>-?\d+)",
+    ),
+    Rule("nccl_ops_failed", "Some NCCL operations have failed or timed out"),
+    Rule(
+        "desync_lagging",
+        "collective #",
+        r"\[(?P<ranks>\d+(?:, ?\d+)*)\] (?:finished collective #\d+, but didn't join|"
+        r"joined but didn't finish) collective #(?P<seq>\d+)",
+    ),
+    Rule(
+        "desync_lagging",
+        "are the lagging ranks",
+        r"ranks \[(?P<ranks>\d+(?:, ?\d+)*)\] are the lagging ranks",
+    ),
+    Rule("fr_missing", "missing ranks", r"missing ranks: \{(?P<ranks>\d+(?:, ?\d+)*)\}"),
+    Rule("fr_missing", "Missing ranks are", r"Missing ranks are \{(?P<ranks>\d+(?:, ?\d+)*)\}"),
+    Rule(
+        "op_mismatch",
+        "Collective type mismatch",
+        r"rank (?P<rank>\d+).*?(?P<op>\w+) but rank (?P<other>\d+).*?(?P<other_op>\w+)",
+    ),
+    Rule("fr_dump", "dumping nccl trace to", r"dumping nccl trace to (?P<path>\S+)"),
+    Rule("fr_dump", "Observed flight recorder dump signal"),
+    Rule("heartbeat", "Heartbeat monitor timed out"),
+    Rule(
+        "heartbeat",
+        "watchdog got stuck",
+        r"watchdog got stuck for (?P<secs>\d+) seconds",
+    ),
+    Rule(
+        "pg_options",
+        "ProcessGroupNCCL initialization options",
+        r"size: (?P<world>\d+), global rank: (?P<rank>\d+)"
+        r"(?:, TIMEOUT\(ms\): (?P<timeout_ms>\d+))?",
+    ),
+    Rule(
+        "nccl_version",
+        "ProcessGroupNCCL environments: NCCL version",
+        r"NCCL version: (?P<version>\d+\.\d+\.\d+)",
+    ),
+    Rule("setting", "TORCH_NCCL_", r"(?P<name>TORCH_NCCL_\w+)(?::|=) ?(?P<value>[^,\s]+)"),
+    Rule(
+        "nccl_error",
+        "Error: ",
+        r"\b(?P<code>ncclUnhandledCudaError|ncclSystemError|ncclInternalError|"
+        r"ncclRemoteError|ncclInvalidUsage|ncclInvalidArgument): ",
+    ),
+    Rule(
+        "nccl_error",
+        "NCCL error",
+        r"NCCL error.*?, (?P<code>unhandled system error|unhandled cuda error|internal error|"
+        r"remote process exited or there was a network error|invalid usage)"
+        r"(?:.*?NCCL version (?P<version>\d+\.\d+\.\d+))?",
+    ),
+    Rule(
+        "py_exception",
+        "Error: ",
+        r"^(?:\[rank\d+\]: ?|\[default\d+\]:)?(?P<exc>[A-Za-z_][\w.]*(?:Error|Exception)): "
+        r"(?P<msg>.{0,200})",
+    ),
+    Rule("bus_error", "insufficient shared memory (shm)"),
+]

@@ -1,0 +1,160 @@
+"""Stream a source through the rule tables and return the signals it contains.
+
+Each rule's literal needle is searched over a whole chunk with str.find; only the lines holding
+a needle are split out and matched against the per-rule regexes, which keeps big logs fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kodo.diagnose.reader import Source, chunks
+from kodo.diagnose.rules import Rule, all_rules
+
+MAX_PER_KIND = 200  # per file: keeps memory bounded when a log repeats one message forever
+LOOKBACK_CHARS = 4096
+GLOG_YEAR = 1  # glog stamps carry no year; api.py fills in the job's year afterwards
+
+_RANK = re.compile(r"^\[rank(\d+)\]:|\bRank (\d+)\]|\[Rank (\d+)\]")
+_NCCL_PREFIX = re.compile(r"^(?:\[\w+\]:)?(?P<host>[\w.-]+):(?P<pid>\d+):\d+ \[\d+\] ")
+_GLOG = re.compile(r"\[[EWIF](\d\d)(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?")
+_ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T _](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?")
+_FILE_RANK = re.compile(r"rank[_-]?(\d+)", re.IGNORECASE)
+
+
+@dataclass
+class Signal:
+    kind: str
+    file: str
+    line: int
+    text: str
+    fields: dict[str, str] = field(default_factory=dict)
+    rank: int | None = None
+    host: str | None = None
+    pid: int | None = None
+    ts: datetime | None = None
+
+
+@dataclass
+class ScanResult:
+    signals: list[Signal]
+    lines: int
+    dropped: Counter[str]
+
+
+class Scanner:
+    def __init__(self, rules: list[Rule] | None = None) -> None:
+        self.rules = rules or all_rules()
+        self.order = {id(rule): i for i, rule in enumerate(self.rules)}
+        self.by_needle: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            self.by_needle.setdefault(rule.needle, []).append(rule)
+
+    def scan(self, source: Source) -> ScanResult:
+        signals: list[Signal] = []
+        kept: Counter[str] = Counter()
+        dropped: Counter[str] = Counter()
+        m = _FILE_RANK.search(source.name.rsplit("/", 1)[-1])
+        file_rank = int(m.group(1)) if m else None
+        lineno = 0
+        for chunk in chunks(source):
+            pos = 0  # chunk offset whose line number is lineno + 1
+            for start, needles in self._candidates(chunk):
+                lineno += chunk.count("\n", pos, start)
+                pos = start
+                line = chunk[start : chunk.find("\n", start)].rstrip("\r")
+                sigs = self._match_line(line, needles, source.name, lineno + 1, file_rank)
+                if sigs and sigs[0].ts is None:
+                    when = recent_time(chunk, start)
+                    for sig in sigs:
+                        sig.ts = when
+                for sig in sigs:
+                    if kept[sig.kind] >= MAX_PER_KIND:
+                        dropped[sig.kind] += 1
+                        continue
+                    kept[sig.kind] += 1
+                    signals.append(sig)
+            lineno += chunk.count("\n", pos)
+        return ScanResult(signals, lineno, dropped)
+
+    def _candidates(self, chunk: str) -> list[tuple[int, set[str]]]:
+        """Line starts holding at least one needle; str.find runs at memchr speed."""
+        hits: dict[int, set[str]] = {}
+        for needle in self.by_needle:
+            i = chunk.find(needle)
+            while i >= 0:
+                start = chunk.rfind("\n", 0, i) + 1
+                hits.setdefault(start, set()).add(needle)
+                end = chunk.find("\n", i)
+                i = chunk.find(needle, end) if end >= 0 else -1
+        return sorted(hits.items())
+
+    def _match_line(
+        self, line: str, needles: set[str], file: str, lineno: int, file_rank: int | None
+    ) -> list[Signal]:
+        out: list[Signal] = []
+        seen: set[str] = set()
+        rules = sorted(
+            (r for n in needles for r in self.by_needle[n]), key=lambda r: self.order[id(r)]
+        )
+        for rule in rules:
+            if rule.kind in seen:
+                continue
+            fields = rule.match(line)
+            if fields is None:
+                continue
+            seen.add(rule.kind)
+            out.append(Signal(rule.kind, file, lineno, line.strip()[:300], fields))
+        if out:
+            rank, host, pid, ts = _context(line, file_rank)
+            for sig in out:
+                sig.rank, sig.host, sig.pid, sig.ts = rank, host, pid, ts
+                if "host" in sig.fields:
+                    sig.host = sig.fields["host"]
+        return out
+
+
+def _context(
+    line: str, file_rank: int | None
+) -> tuple[int | None, str | None, int | None, datetime | None]:
+    rank = file_rank
+    m = _RANK.search(line)
+    if m:
+        rank = int(next(g for g in m.groups() if g is not None))
+    host = pid = None
+    n = _NCCL_PREFIX.match(line)
+    if n:
+        host, pid = n.group("host"), int(n.group("pid"))
+    return rank, host, pid, parse_time(line)
+
+
+def recent_time(chunk: str, start: int) -> datetime | None:
+    """Tracebacks carry no stamp: borrow the nearest one from the lines just above."""
+    window = chunk[max(0, start - LOOKBACK_CHARS) : start]
+    for line in reversed(window.splitlines()):
+        ts = parse_time(line)
+        if ts is not None:
+            return ts
+    return None
+
+
+def parse_time(line: str) -> datetime | None:
+    try:
+        m = _ISO.search(line)
+        if m:
+            y, mo, d, h, mi, s, frac = m.groups()
+            return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), _micros(frac))
+        g = _GLOG.search(line)
+        if g:
+            mo, d, h, mi, s, frac = g.groups()
+            return datetime(GLOG_YEAR, int(mo), int(d), int(h), int(mi), int(s), _micros(frac))
+    except ValueError:
+        return None
+    return None
+
+
+def _micros(frac: str | None) -> int:
+    return int((frac or "0").ljust(6, "0")[:6])

@@ -1,0 +1,40 @@
+"""``diagnose``: the agent triages logs of a failed distributed GPU job and gets JSON back."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+
+from kodo.tools.base import ToolContext, ToolOutput, resolve_path
+
+
+class DiagnoseArgs(BaseModel):
+    paths: list[str] = Field(
+        min_length=1,
+        description="Log files or directories (relative to the working directory); .gz is fine.",
+    )
+
+
+class DiagnoseTool:
+    name: ClassVar[str] = "diagnose"
+    description: ClassVar[str] = (
+        "Diagnose a failed or hung distributed GPU training job from its logs (PyTorch/NCCL, "
+        "torchrun, CUDA/Xid, Slurm, Kubernetes). Give every rank's log. Returns JSON: ranked "
+        "findings (class, confidence, culprit ranks/hosts, evidence, fixes), a cross-rank "
+        "timeline and a validation script."
+    )
+    Args: ClassVar[type[BaseModel]] = DiagnoseArgs
+
+    def run(self, args: DiagnoseArgs, ctx: ToolContext) -> ToolOutput:
+        from kodo.diagnose import InputError, diagnose_paths
+
+        paths = [str(resolve_path(ctx, p)) for p in args.paths]
+        try:
+            diagnosis = diagnose_paths(paths)
+        except InputError as exc:
+            return ToolOutput(f"error: {exc}", ok=False)
+        top = diagnosis.findings[0]
+        return ToolOutput(
+            diagnosis.to_json(), metadata={"class": top.class_, "confidence": top.confidence}
+        )

@@ -1,0 +1,72 @@
+"""Rule and scanner units: fields extracted, line numbers exact across chunk boundaries."""
+
+from __future__ import annotations
+
+from kodo.diagnose import reader
+from kodo.diagnose.reader import Source
+from kodo.diagnose.scanner import Scanner
+
+WATCHDOG = (
+    "[rank7]:[E1124 23:10:05.123456789 ProcessGroupNCCL.cpp:616] [Rank 7] Watchdog caught "
+    "collective operation timeout: WorkNCCL(SeqNum=1024, OpType=ALLREDUCE, NumelIn=262144, "
+    "NumelOut=262144, Timeout(ms)=600000) ran for 600046 milliseconds before timing out."
+)
+
+
+def _scan(tmp_path, text: str):
+    p = tmp_path / "x.log"
+    p.write_text(text)
+    return Scanner().scan(Source(str(p), p))
+
+
+def test_watchdog_fields(tmp_path) -> None:
+    (sig,) = _scan(tmp_path, WATCHDOG + "\n").signals
+    assert sig.kind == "watchdog_timeout" and sig.rank == 7
+    assert sig.fields == {
+        "seq": "1024",
+        "op": "ALLREDUCE",
+        "numel_in": "262144",
+        "numel_out": "262144",
+        "timeout_ms": "600000",
+        "ran_ms": "600046",
+    }
+    assert (sig.ts.month, sig.ts.day, sig.ts.second, sig.ts.microsecond) == (11, 24, 5, 123456)
+
+
+def test_ib_and_slurm_fields(tmp_path) -> None:
+    sigs = _scan(
+        tmp_path,
+        "h1:1:2 [0] NCCL WARN NET/IB : Got completion from peer 10.0.0.9<4444> with "
+        "status=12 opcode=0 len=0 vendor err 129 (Recv)\n"
+        "slurmstepd: error: *** JOB 42 ON n07 CANCELLED AT 2026-01-02T03:04:05 "
+        "DUE TO TIME LIMIT ***\n",
+    ).signals
+    assert [s.kind for s in sigs] == ["ib_error", "nccl_warn", "slurm_time_limit"]
+    ib, _, slurm = sigs
+    assert ib.kind == "ib_error" and ib.fields["peer"] == "10.0.0.9" and ib.fields["status"] == "12"
+    assert ib.host == "h1"
+    assert slurm.kind == "slurm_time_limit" and slurm.host == "n07" and slurm.fields["job"] == "42"
+
+
+def test_noise_lines_produce_no_signals(tmp_path) -> None:
+    result = _scan(tmp_path, "step 1 loss 2.0\nError handling is fine\nroom zoom\n")
+    assert result.signals == [] and result.lines == 3
+
+
+def test_line_numbers_across_chunks(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 64)
+    lines = [f"noise line {i} " + "x" * (i % 50) for i in range(300)]
+    lines[17] = WATCHDOG
+    lines[233] = "srun: error: n3: task 5: Exited with exit code 3"
+    result = _scan(tmp_path, "\n".join(lines))  # no trailing newline on purpose
+    assert [(s.kind, s.line) for s in result.signals] == [
+        ("watchdog_timeout", 18),
+        ("slurm_task_exit", 234),
+    ]
+    assert result.lines == 300
+
+
+def test_signals_per_kind_are_capped(tmp_path) -> None:
+    result = _scan(tmp_path, (WATCHDOG + "\n") * 250)
+    assert len(result.signals) == 200
+    assert result.dropped["watchdog_timeout"] == 50
