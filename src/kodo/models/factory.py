@@ -1,0 +1,85 @@
+"""Builds the model a config names: which wire protocol, which endpoint, which key.
+
+API keys come only from the environment (``api_key_env`` names the variable). Local
+OpenAI-compatible servers (vLLM, llama.cpp, LM Studio, Ollama) usually need no key, so a custom
+base URL without one gets a placeholder; the real OpenAI and Anthropic endpoints do not.
+SDKs are imported only here, when a model is made, so ``kodo --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+from kodo.config import Config
+from kodo.models.base import Model, ModelError
+from kodo.models.errors import Endpoint
+
+OPENAI_URL = "https://api.openai.com/v1"
+ANTHROPIC_URL = "https://api.anthropic.com"
+OLLAMA_URL = "http://127.0.0.1:11434/v1"
+KEYED_HOSTS = {"api.openai.com", "api.anthropic.com"}
+PLACEHOLDER_KEY = "kodo-no-key"
+
+
+def _base_url(config: Config) -> str:
+    provider = config.provider
+    if provider == "anthropic":
+        url = config.base_url or os.environ.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL
+    elif provider == "ollama":
+        url = config.base_url or OLLAMA_URL
+    elif provider == "openai":
+        url = config.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL
+    else:
+        url = config.base_url or os.environ.get("OPENAI_BASE_URL") or ""
+        if not url:
+            raise ModelError(
+                "provider openai-chat needs the server's base URL: pass --base-url "
+                "(e.g. http://127.0.0.1:8000/v1) or set OPENAI_BASE_URL; for api.openai.com "
+                "use --provider openai"
+            )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ModelError(
+            f"base URL {url!r} is not an http(s) URL: give it like http://127.0.0.1:8000/v1"
+        )
+    return url.rstrip("/")
+
+
+def _api_key(config: Config, base_url: str) -> tuple[str, str, bool]:
+    """The key, the variable it came from, and whether it is a real key."""
+    default_var = "ANTHROPIC_API_KEY" if config.provider == "anthropic" else "OPENAI_API_KEY"
+    var = config.api_key_env or default_var
+    key = os.environ.get(var, "").strip()
+    if key:
+        return key, var, True
+    if config.api_key_env or urlsplit(base_url).hostname in KEYED_HOSTS:
+        raise ModelError(f"{var} is not set: export {var}=... (or set api_key_env in config.toml)")
+    return PLACEHOLDER_KEY, var, False
+
+
+def create_model(config: Config) -> Model:
+    base_url = _base_url(config)
+    if config.provider == "ollama" and not config.api_key_env:
+        key, var, key_set = PLACEHOLDER_KEY, "OPENAI_API_KEY", False
+    else:
+        key, var, key_set = _api_key(config, base_url)
+    where = Endpoint(
+        provider=config.provider,
+        base_url=base_url,
+        model=config.model,
+        key_env=var,
+        key_set=key_set,
+        timeout_s=config.request_timeout_s,
+    )
+    if config.provider == "anthropic":
+        from kodo.models.anthropic import AnthropicModel
+
+        return AnthropicModel(where, key)
+    if config.provider == "openai":
+        from kodo.models.openai_responses import OpenAIResponsesModel
+
+        return OpenAIResponsesModel(where, key)
+    from kodo.models.openai_chat import OpenAIChatModel
+
+    return OpenAIChatModel(where, key)

@@ -1,0 +1,260 @@
+"""``search``: lines matching a regular expression, as ``path:line:text``. Uses ripgrep when it is
+installed (run on the host: it only reads), else a pure-Python walk. Both skip version-control,
+dependency and cache directories, binary files and the sandbox's hidden (secret) paths; ripgrep
+also honours ``.gitignore``."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+
+from kodo.text import cap_middle
+from kodo.tools.base import ToolContext, ToolOutput, resolve_path
+from kodo.tools.fs_access import (
+    BINARY_SNIFF_BYTES,
+    SKIP_DIRS,
+    HiddenPaths,
+    looks_binary,
+    shown_path,
+)
+
+TIMEOUT_S = 30.0
+MAX_LINE_CHARS = 300
+
+
+class SearchArgs(BaseModel):
+    pattern: str = Field(description="Regular expression to look for in each line.")
+    path: str = Field(".", description="File or directory to search, relative to the cwd.")
+    glob: str | None = Field(
+        None, description="Only files matching this glob, e.g. '*.py' or 'src/**/*.ts'."
+    )
+    case_sensitive: bool = Field(True, description="false: ignore case.")
+    max_results: int = Field(100, ge=1, le=2000, description="Stop after this many matches.")
+
+
+@dataclass
+class _Found:
+    engine: str
+    matches: list[str] = field(default_factory=list)
+    more: bool = False
+    timed_out: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+def _clip(text: str) -> str:
+    text = text.rstrip("\r\n")
+    if len(text) > MAX_LINE_CHARS:
+        return f"{text[:MAX_LINE_CHARS]} [... {len(text) - MAX_LINE_CHARS} more characters]"
+    return text
+
+
+class _Collector:
+    def __init__(self, found: _Found, limit: int) -> None:
+        self.found = found
+        self.limit = limit
+
+    def add(self, path: str, line: int, text: str) -> bool:
+        """Record a match; False once the limit is passed (the caller stops)."""
+        if len(self.found.matches) >= self.limit:
+            self.found.more = True
+            return False
+        self.found.matches.append(f"{path}:{line}:{_clip(text)}")
+        return True
+
+
+def _rg_argv(rg: str, args: SearchArgs, target: str) -> list[str]:
+    argv = [
+        rg,
+        "--no-config",
+        "--line-number",
+        "--with-filename",
+        "--no-heading",
+        "--color=never",
+        "--null",
+        "--hidden",
+        "--sort=path",
+        f"--max-columns={MAX_LINE_CHARS}",
+        "--max-columns-preview",
+        "--case-sensitive" if args.case_sensitive else "--ignore-case",
+    ]
+    for name in sorted(SKIP_DIRS):
+        argv += ["--glob", f"!{name}"]
+    if args.glob:
+        argv += ["--glob", args.glob]
+    return [*argv, "--regexp", args.pattern, "--", target]
+
+
+def _run_rg(
+    rg: str, args: SearchArgs, target: str, cwd: Path, hidden: HiddenPaths, found: _Found
+) -> int | None:
+    """Stream ripgrep's matches into ``found``; its exit code (None when stopped early)."""
+    collect = _Collector(found, args.max_results)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            _rg_argv(rg, args, target),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err,
+        )
+        timer = threading.Timer(TIMEOUT_S, proc.kill)
+        timer.start()
+        stopped = False
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                name, sep, rest = raw.decode("utf-8", errors="replace").partition("\0")
+                if not sep:  # a note such as "binary file matches"
+                    continue
+                name = name.removeprefix("./")
+                if hidden.covers(cwd / name):
+                    continue
+                number, _, text = rest.partition(":")
+                if not collect.add(name, int(number), text):
+                    stopped = True
+                    break
+        finally:
+            timer.cancel()
+            if stopped:
+                proc.kill()
+            code = proc.wait()
+        found.timed_out = not stopped and code < 0
+        err.seek(0)
+        found.problems = err.read().decode("utf-8", errors="replace").strip().splitlines()
+    return None if stopped or found.timed_out else code
+
+
+def _walk(root: Path, hidden: HiddenPaths) -> Iterator[Path]:
+    """Files under ``root`` in path order, not following symlinks (as ripgrep does)."""
+    try:
+        with os.scandir(root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink() or hidden.covers(Path(entry.path)):
+            continue
+        if entry.is_dir():
+            if entry.name not in SKIP_DIRS:
+                yield from _walk(Path(entry.path), hidden)
+        elif entry.is_file():
+            yield Path(entry.path)
+
+
+def _glob_matches(glob: str, rel: str) -> bool:
+    """ripgrep-like globs: without a '/' they match the file name, else the path below the
+    search root; '**/' also matches no directory; a leading '!' negates."""
+    if glob.startswith("!"):
+        return not _glob_matches(glob[1:], rel)
+    pattern = glob.lstrip("/")
+    if "/" not in pattern:
+        return fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], pattern)
+    return fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, pattern.replace("**/", ""))
+
+
+def _run_python(
+    regex: re.Pattern[str], args: SearchArgs, root: Path, cwd: Path, hidden: HiddenPaths
+) -> _Found:
+    found = _Found("python")
+    collect = _Collector(found, args.max_results)
+    deadline = time.monotonic() + TIMEOUT_S
+    files = [root] if root.is_file() else _walk(root, hidden)
+    for path in files:
+        if time.monotonic() > deadline:
+            found.timed_out = True
+            break
+        rel = path.name if path == root else path.relative_to(root).as_posix()
+        if args.glob and not _glob_matches(args.glob, rel):
+            continue
+        try:
+            with path.open("rb") as f:
+                if looks_binary(f.read(BINARY_SNIFF_BYTES)):
+                    continue
+                f.seek(0)
+                shown = shown_path(path, cwd)
+                for number, raw in enumerate(f, 1):
+                    text = raw.decode("utf-8", errors="replace")
+                    if regex.search(text.rstrip("\r\n")) and not collect.add(shown, number, text):
+                        return found
+        except OSError as exc:
+            found.problems.append(f"{shown_path(path, cwd)}: {exc.strerror}")
+    return found
+
+
+class SearchTool:
+    name: ClassVar[str] = "search"
+    description: ClassVar[str] = (
+        "Search file contents for a regular expression; results are path:line:text. Skips .git, "
+        "dependency and cache directories and binary files. Narrow with path and glob."
+    )
+    Args: ClassVar[type[BaseModel]] = SearchArgs
+
+    def __init__(self, use_rg: bool = True) -> None:
+        self.use_rg = use_rg
+
+    def run(self, args: SearchArgs, ctx: ToolContext) -> ToolOutput:
+        root = resolve_path(ctx, args.path)
+        hidden = HiddenPaths(ctx.config)
+        refusal = hidden.refusal(root)
+        if refusal:
+            return ToolOutput(refusal, ok=False)
+        if not root.exists():
+            return ToolOutput(
+                f"error: {args.path} does not exist ({root}). Use list_dir to see what is there.",
+                ok=False,
+            )
+        rg = shutil.which("rg") if self.use_rg else None
+        found: _Found | None = None
+        if rg:
+            found = _Found("rg")
+            code = _run_rg(rg, args, shown_path(root, ctx.cwd), ctx.cwd, hidden, found)
+            if code == 2 and not found.matches:
+                if not any("regex parse error" in p for p in found.problems):
+                    return ToolOutput(
+                        "error: ripgrep failed:\n" + "\n".join(found.problems), ok=False
+                    )
+                found = None  # a construct ripgrep lacks (look-around...): try Python's re
+        if found is None:
+            try:
+                regex = re.compile(args.pattern, 0 if args.case_sensitive else re.IGNORECASE)
+            except re.error as exc:
+                return ToolOutput(
+                    f"error: invalid regular expression {args.pattern!r}: {exc}. Escape special "
+                    "characters (e.g. '\\(') to search for them literally.",
+                    ok=False,
+                )
+            found = _run_python(regex, args, root, ctx.cwd, hidden)
+        return self._report(args, found, ctx)
+
+    @staticmethod
+    def _report(args: SearchArgs, found: _Found, ctx: ToolContext) -> ToolOutput:
+        meta = {"matches": len(found.matches), "engine": found.engine, "truncated": found.more}
+        where = args.path + (f" (files matching {args.glob})" if args.glob else "")
+        lines = list(found.matches) or [f"no matches for {args.pattern!r} in {where}"]
+        if found.more:
+            lines.append(
+                f"[showing the first {args.max_results} matches; there are more: narrow the "
+                "pattern, path or glob, or raise max_results]"
+            )
+        if found.timed_out:
+            lines.append(
+                f"[search stopped after {TIMEOUT_S:.0f} s; results are incomplete: narrow the "
+                "path or glob]"
+            )
+        if found.problems:
+            shown = "; ".join(found.problems[:3])
+            lines.append(f"[some files could not be searched: {shown}]")
+        text = cap_middle("\n".join(lines), ctx.config.tool_output_max_bytes)
+        return ToolOutput(text, metadata=meta)
