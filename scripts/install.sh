@@ -17,4 +17,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# The CPU build of torch that lies on this kind of machine (pip's find-links); a bare `torch`
+# requirement would otherwise fetch a multi-GB CUDA build.
+.venv/bin/python -c 'import torch' 2>/dev/null || .venv/bin/python -m pip install -q "torch==2.13.0"
 .venv/bin/python -m pip install -q -e ".[dev]"

@@ -50,11 +50,19 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_batch_options(p: argparse.ArgumentParser) -> None:
+    from kodo.batch.options import add_run_options
+
+    add_run_options(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kodo",
         description="kodo: an autonomous software engineer. It writes code, runs it in a "
         "sandbox, reads the errors and fixes them until the work is verified.",
+        epilog='With no COMMAND, kodo opens an interactive session: `kodo`, `kodo "a task"`, '
+        "`kodo -m MODEL ...` (the model and sandbox options of exec apply).",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -86,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
     dg.set_defaults(handler="kodo.diagnose.cli:run")
 
+    ms = sub.add_parser(
+        "mcp-server", help="serve kodo over stdio as an MCP server (tool: kodo_task)"
+    )
+    ms.set_defaults(handler="kodo.mcp.server:run")
+
     sb = sub.add_parser("sandbox", help="run one command under the sandbox policy")
     sb.add_argument(
         "-s",
@@ -97,13 +110,59 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("-C", "--cd", metavar="DIR", help="workspace directory (default: current)")
     sb.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
     sb.set_defaults(handler="kodo.sandbox.cli:run")
+
+    bt = sub.add_parser("batch", help="run many tasks from a JSONL file, locally or on Ray")
+    bt.add_argument("tasks", help="TASKS.jsonl: one task per line")
+    _add_batch_options(bt)
+    bt.set_defaults(handler="kodo.batch.cli:run")
+
+    ev = sub.add_parser(
+        "eval", help="score kodo on a suite of tasks with hidden tests; `eval compare A B`"
+    )
+    ev.add_argument("target", nargs="+", help="SUITE directory, or: compare RUN_A RUN_B")
+    ev.add_argument(
+        "--reference", action="store_true", help="apply each task's solution instead of the agent"
+    )
+    _add_batch_options(ev)
+    ev.set_defaults(handler="kodo.batch.eval_cli:run")
+
+    rs = sub.add_parser("resume", help="reopen a recorded session in the interactive shell")
+    _add_model_options(rs)
+    rs.add_argument("session", nargs="?", help="session id or prefix (default: pick from a list)")
+    rs.add_argument("--last", action="store_true", help="the most recent session")
+    rs.set_defaults(handler="kodo.ui.shell:run_resume")
     return parser
+
+
+def build_shell_parser() -> argparse.ArgumentParser:
+    """``kodo [options] [PROMPT]``: the interactive shell, when no command is named."""
+    parser = argparse.ArgumentParser(
+        prog="kodo",
+        usage="kodo [options] [PROMPT]  |  kodo COMMAND ... (kodo --help lists commands)",
+    )
+    _add_model_options(parser)
+    parser.add_argument("prompt", nargs="*", help="a first prompt to send")
+    parser.set_defaults(handler="kodo.ui.shell:run")
+    return parser
+
+
+def _is_shell(argv: Sequence[str], parser: argparse.ArgumentParser) -> bool:
+    """No command named first: the shell, e.g. ``kodo``, ``kodo "fix the bug"``, ``kodo -m x``."""
+    if not argv:
+        return True
+    if argv[0] in ("-h", "--help", "--version"):
+        return False
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return argv[0] not in (commands or {})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _is_shell(argv, parser):
+        parser = build_shell_parser()
     args = parser.parse_args(argv)
-    if args.version:
+    if getattr(args, "version", False):
         from kodo import __version__
 
         print(f"kodo {__version__}")

@@ -5,6 +5,7 @@ which paths it serves, how its errors look and how a reply is spelled as events.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,6 +61,15 @@ def error_type(status: int) -> str:
     return known.get(status, "api_error" if status >= 500 else "invalid_request_error")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (the SDK closing a pooled connection, a killed kodo) is normal here,
+    not a traceback on stderr."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class ScriptedServer:
     """Context manager: serves the script while open; ``requests`` and ``auth_headers`` record
     what arrived, in order; ``exhausted`` tells whether a request found no entry left."""
@@ -93,7 +103,7 @@ class ScriptedServer:
 
     def __enter__(self) -> ScriptedServer:
         handler = type("Handler", (_Handler,), {"server_side": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="scripted-model", daemon=True

@@ -94,99 +94,33 @@ def run_session(
     json_output: bool = False,
     last_message_file: str | None = None,
 ) -> int:
-    from kodo.agent.conversation import Conversation
-    from kodo.agent.instructions import project_instructions, system_prompt
-    from kodo.agent.loop import Agent, RunOutcome
-    from kodo.agent.skills import discover_skills
-    from kodo.agent.toolset import default_tools
-    from kodo.events import SessionCompleted, SessionStarted, UserMessage
-    from kodo.models.base import ModelError
-    from kodo.models.factory import create_model
-    from kodo.sandbox import SandboxUnavailable, create_executor
-    from kodo.session.rollout import RolloutWriter, new_session_id, new_session_path
-    from kodo.session.store import (
-        SessionNotFound,
-        find_session,
-        latest_session,
-        read_events,
-        session_id_of,
-    )
-    from kodo.tools.base import ToolContext
+    from kodo.agent.loop import RunOutcome
+    from kodo.agent.session import SessionSetupError, open_session
     from kodo.ui.render import ConsoleRenderer, JsonLinesPrinter
 
-    skills, skill_problems = discover_skills(cwd)
-    for problem in skill_problems:
-        print(f"kodo: skipped a skill: {problem}", file=sys.stderr)
-    try:
-        if resume:
-            path = latest_session() if resume == "--last" else find_session(resume)
-            conversation = Conversation.from_events(system_prompt(skills), read_events(path))
-            session_id = session_id_of(path)
-            instructions = None
-        else:
-            conversation = Conversation(system_prompt(skills))
-            instructions = project_instructions(cwd)
-            session_id = new_session_id()
-            path = new_session_path(session_id)
-        model = create_model(config)
-        executor = create_executor(config, cwd)
-    except (SessionNotFound, ModelError, SandboxUnavailable) as exc:
-        print(f"kodo: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-
     if json_output:
-        show = JsonLinesPrinter(sys.stdout)
+        show: Any = JsonLinesPrinter(sys.stdout)
     else:
         from rich.console import Console
 
         show = ConsoleRenderer(Console(highlight=False))
-    writer = RolloutWriter(path)
-
-    def emit(event: Any) -> None:
-        writer(event)
-        show(event)
+    try:
+        session = open_session(config, cwd, resume=resume, show=show)
+    except SessionSetupError as exc:
+        print(f"kodo: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     outcome = RunOutcome("error", error="the session did not start")
     try:
-        emit(
-            SessionStarted(
-                session_id=session_id,
-                model=config.model,
-                provider=config.provider,
-                cwd=str(cwd),
-                resumed_from=session_id if resume else None,
-            )
-        )
-        if instructions:
-            conversation.add_user(instructions)
-            writer(UserMessage(text=instructions, kind="instructions"))
-        ctx = ToolContext(cwd=cwd, config=config, emit=emit, executor=executor)
-        agent = Agent(
-            config=config,
-            model=model,
-            tools=default_tools(skills),
-            ctx=ctx,
-            conversation=conversation,
-            emit=emit,
-        )
-        outcome = agent.run(prompt)
+        outcome = session.start().run(prompt)
     except KeyboardInterrupt:
         outcome = RunOutcome("interrupted", error="interrupted")
     except Exception as exc:  # a bug in kodo: record it, keep the log whole, show the traceback
         traceback.print_exc()
         outcome = RunOutcome("error", error=f"kodo failed: {type(exc).__name__}: {exc}")
     finally:
-        executor.close()
-        emit(
-            SessionCompleted(
-                status=outcome.status,
-                exit_code=outcome.exit_code,
-                final_message=outcome.final_message,
-                error=outcome.error,
-            )
-        )
-        writer.close()
+        session.close(outcome)
         signal.signal(signal.SIGTERM, previous)
     if last_message_file and outcome.final_message is not None:
         Path(last_message_file).write_text(outcome.final_message, encoding="utf-8")

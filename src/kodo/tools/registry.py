@@ -1,6 +1,9 @@
 """Builds the tool schemas the model sees and dispatches its calls, turning every kind of bad
 call (malformed JSON, unknown tool, wrong argument types, a tool that raises) into an error
-result that says what was wrong, so the loop always goes on."""
+result that says what was wrong, so the loop always goes on.
+
+A tool whose schema comes from elsewhere (an MCP server's tools) sets ``parameters_schema``; the
+model then sees that schema instead of one built from ``Args``."""
 
 from __future__ import annotations
 
@@ -15,6 +18,9 @@ from kodo.tools.base import Tool, ToolContext, ToolOutput
 
 
 def _schema(tool: Tool) -> dict[str, Any]:
+    given = getattr(tool, "parameters_schema", None)
+    if given is not None:
+        return given
     schema = tool.Args.model_json_schema()
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():

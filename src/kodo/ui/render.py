@@ -7,6 +7,7 @@ serves people and pipes.
 from __future__ import annotations
 
 import json
+import shlex
 from typing import TYPE_CHECKING
 
 from kodo.events import (
@@ -40,7 +41,7 @@ def describe_call(name: str, arguments: str) -> str:
         return name
     if name == "shell":
         command = args.get("command")
-        text = command if isinstance(command, str) else " ".join(map(str, command or []))
+        text = command if isinstance(command, str) else shlex.join(map(str, command or []))
         return f"$ {text}" + ("  (background)" if args.get("background") else "")
     if name in ("read_file", "list_dir"):
         return f"{name} {args.get('path', '.')}"
@@ -49,6 +50,12 @@ def describe_call(name: str, arguments: str) -> str:
     if name == "apply_patch":
         return "apply_patch"
     return f"{name} {arguments[:80]}"
+
+
+def command_output_lines(output: str) -> list[str]:
+    """The non-blank lines a command printed, without the shell tool's exit-code header."""
+    _, sep, body = output.partition("\noutput:\n")
+    return [line for line in (body if sep else "").splitlines() if line.strip()]
 
 
 class ConsoleRenderer:
@@ -102,9 +109,11 @@ class ConsoleRenderer:
             mark = "[green]✓[/]" if code == 0 else "[red]✗[/]"
             status = "timed out" if meta.get("timed_out") else f"exit {code}"
             c.print(f"  {mark} [dim]{status} · {duration:.2f}s[/]")
-            tail = [line for line in event.output.splitlines() if line.strip()][-OUTPUT_TAIL_LINES:]
-            for line in tail:
-                c.print(f"    [dim]{line}[/]", highlight=False, markup=False)
+            for line in command_output_lines(event.output)[-OUTPUT_TAIL_LINES:]:
+                c.print(f"    {line}", style="dim", highlight=False, markup=False)
+            return
+        if event.name == "shell" and meta.get("background") and event.ok:
+            c.print(f"  [green]▶[/] [dim]running in the background as {meta['process_id']}[/]")
             return
         if not event.ok:
             first = event.output.strip().splitlines()[0] if event.output.strip() else "failed"

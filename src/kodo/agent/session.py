@@ -1,0 +1,207 @@
+"""One session's parts, assembled the same way for ``kodo exec`` and the interactive shell.
+
+Assembly is split in two so that failures which need no cleanup (unknown session, bad model
+config, no sandbox) surface before anything is written, and everything started afterwards is
+released by one idempotent ``close``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kodo.config import Config
+
+if TYPE_CHECKING:
+    from kodo.agent.conversation import Conversation
+    from kodo.agent.loop import Agent, RunOutcome
+    from kodo.agent.skills import Skill
+    from kodo.events import Event
+    from kodo.mcp.manager import McpManager
+    from kodo.models.base import Model
+    from kodo.sandbox.base import Executor
+    from kodo.session.rollout import RolloutWriter
+    from kodo.tools.base import ToolContext
+
+
+class SessionSetupError(Exception):
+    """The session could not be assembled; the message is meant for the person."""
+
+
+def _warn(message: str) -> None:
+    print(f"kodo: {message}", file=sys.stderr)
+
+
+class Session:
+    """Config, model, executor, tools and the session file of one conversation."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        cwd: Path,
+        session_id: str,
+        path: Path,
+        resumed: bool,
+        conversation: Conversation,
+        instructions: str | None,
+        skills: list[Skill],
+        model: Model,
+        executor: Executor,
+        show: Callable[[Event], None],
+        warn: Callable[[str], None],
+    ) -> None:
+        self.config = config
+        self.cwd = cwd
+        self.session_id = session_id
+        self.path = path
+        self.resumed = resumed
+        self.conversation = conversation
+        self.instructions = instructions
+        self.skills = skills
+        self.model = model
+        self.executor = executor
+        self.show = show
+        self.warn = warn
+        self.writer: RolloutWriter | None = None
+        self.mcp: McpManager | None = None
+        self.ctx: ToolContext | None = None
+        self.agent: Agent | None = None
+        self.closed = False
+
+    def emit(self, event: Event) -> None:
+        if self.writer is not None:
+            self.writer(event)
+        self.show(event)
+
+    def record(self, event: Event) -> None:
+        """Writes an event to the session file without showing it."""
+        if self.writer is not None:
+            self.writer(event)
+
+    def start(self) -> Agent:
+        """Announce the session, send project instructions, start MCP servers, build the agent."""
+        from kodo.agent.loop import Agent
+        from kodo.agent.toolset import default_tools
+        from kodo.events import SessionStarted, UserMessage
+        from kodo.mcp.manager import McpManager
+        from kodo.mcp.tools import mcp_tools
+        from kodo.session.rollout import RolloutWriter
+        from kodo.tools.base import ToolContext
+
+        self.writer = RolloutWriter(self.path)
+        self.emit(
+            SessionStarted(
+                session_id=self.session_id,
+                model=self.config.model,
+                provider=self.config.provider,
+                cwd=str(self.cwd),
+                resumed_from=self.session_id if self.resumed else None,
+            )
+        )
+        if self.instructions:
+            self.conversation.add_user(self.instructions)
+            self.record(UserMessage(text=self.instructions, kind="instructions"))
+        self.ctx = ToolContext(
+            cwd=self.cwd, config=self.config, emit=self.emit, executor=self.executor
+        )
+        self.mcp = McpManager(self.config.mcp_servers, cwd=self.cwd)
+        for problem in self.mcp.start():
+            self.warn(problem)
+        tools = default_tools(self.skills)
+        for tool in mcp_tools(self.mcp, set(tools.names)):
+            tools.add(tool)
+        self.agent = Agent(
+            config=self.config,
+            model=self.model,
+            tools=tools,
+            ctx=self.ctx,
+            conversation=self.conversation,
+            emit=self.emit,
+        )
+        return self.agent
+
+    def close(self, outcome: RunOutcome) -> None:
+        """Stop MCP servers and every process, then record how the session ended (when it was
+        started: a session never started leaves no file). Idempotent."""
+        from kodo.events import SessionCompleted
+
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.mcp is not None:
+                self.mcp.close()
+            self.executor.close()
+        finally:
+            if self.writer is not None:
+                self.emit(
+                    SessionCompleted(
+                        status=outcome.status,
+                        exit_code=outcome.exit_code,
+                        final_message=outcome.final_message,
+                        error=outcome.error,
+                    )
+                )
+                self.writer.close()
+
+
+def open_session(
+    config: Config,
+    cwd: Path,
+    *,
+    resume: str | None,
+    show: Callable[[Event], None],
+    warn: Callable[[str], None] = _warn,
+) -> Session:
+    """``resume`` is a session id (or prefix), ``"--last"`` for the latest, or None for a new
+    session. Raises ``SessionSetupError`` before anything is written or started."""
+    from kodo.agent.conversation import Conversation
+    from kodo.agent.instructions import project_instructions, system_prompt
+    from kodo.agent.skills import discover_skills
+    from kodo.models.base import ModelError
+    from kodo.models.factory import create_model
+    from kodo.sandbox import SandboxUnavailable, create_executor
+    from kodo.session.rollout import new_session_id, new_session_path
+    from kodo.session.store import (
+        SessionNotFound,
+        find_session,
+        latest_session,
+        read_events,
+        session_id_of,
+    )
+
+    skills, skill_problems = discover_skills(cwd)
+    for problem in skill_problems:
+        warn(f"skipped a skill: {problem}")
+    try:
+        if resume:
+            path = latest_session() if resume == "--last" else find_session(resume)
+            conversation = Conversation.from_events(system_prompt(skills), read_events(path))
+            session_id = session_id_of(path)
+            instructions = None
+        else:
+            conversation = Conversation(system_prompt(skills))
+            instructions = project_instructions(cwd)
+            session_id = new_session_id()
+            path = new_session_path(session_id)
+        model = create_model(config)
+        executor = create_executor(config, cwd)
+    except (SessionNotFound, ModelError, SandboxUnavailable) as exc:
+        raise SessionSetupError(str(exc)) from exc
+    return Session(
+        config=config,
+        cwd=cwd,
+        session_id=session_id,
+        path=path,
+        resumed=bool(resume),
+        conversation=conversation,
+        instructions=instructions,
+        skills=skills,
+        model=model,
+        executor=executor,
+        show=show,
+        warn=warn,
+    )

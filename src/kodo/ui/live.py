@@ -1,0 +1,235 @@
+"""The shell's view of the event stream: streamed markdown, command cards, coloured diffs, a plan
+checklist and a spinner that update in place, and a status line of tokens and cost.
+
+Events arrive on the agent's worker thread; rich's Live keeps one redrawn region at the bottom
+while finished output is printed above it. Without a terminal, Live draws nothing and only the
+finished output is printed, as plain text.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from kodo.events import (
+    AssistantMessage,
+    Compacted,
+    Error,
+    Event,
+    PlanStep,
+    PlanUpdated,
+    Retry,
+    SessionStarted,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
+from kodo.ui.render import PLAN_MARKS, command_output_lines, describe_call
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+
+CARD_TAIL_LINES = 4
+STREAM_TAIL_LINES = 12
+
+
+def cost_of(
+    prices: dict[str, dict[str, float]], model: str, tokens_in: int, tokens_out: int
+) -> float | None:
+    """Dollars spent, from prices in USD per million tokens; None when the model has no price."""
+    price = prices.get(model)
+    if not price:
+        return None
+    return (tokens_in * price.get("input", 0.0) + tokens_out * price.get("output", 0.0)) / 1e6
+
+
+class ShellRenderer:
+    def __init__(self, console: Console, prices: dict[str, dict[str, float]], model: str) -> None:
+        self.console = console
+        self.prices = prices
+        self.model = model
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self.last_output: str | None = None
+        self._stream: list[str] = []
+        self._plan: list[PlanStep] = []
+        self._plan_changed = False
+        self._activity = "thinking"
+        self._started = time.monotonic()
+        self._live: Live | None = None
+        self._calls: dict[str, ToolCall] = {}
+
+    # -- turn lifecycle (main thread) --
+
+    def begin_turn(self) -> None:
+        from rich.live import Live
+
+        self._stream.clear()
+        self._plan_changed = False
+        self._activity = "thinking"
+        self._started = time.monotonic()
+        self._live = Live(
+            console=self.console,
+            get_renderable=self._view,
+            refresh_per_second=8,
+            transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._live.start()
+
+    def pause(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def resume(self) -> None:
+        if self._live is not None:
+            self._live.start()
+
+    def end_turn(self, note: str | None = None) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        if self._stream:
+            self._markdown("".join(self._stream))
+            self._stream.clear()
+        if self._plan_changed:
+            self._print_plan()
+        if note:
+            self.console.print(f"[yellow]{note}[/]", highlight=False)
+        elapsed = time.monotonic() - self._started
+        self.console.print(f"[dim]{self.status_line()} · {elapsed:.1f}s[/]", highlight=False)
+
+    def status_line(self) -> str:
+        cost = cost_of(self.prices, self.model, self.tokens_in, self.tokens_out)
+        money = f" · ${cost:.4f}" if cost is not None else ""
+        return f"{self.tokens_in:,} in / {self.tokens_out:,} out tokens{money}"
+
+    # -- events (worker thread) --
+
+    def __call__(self, event: Event) -> None:
+        from rich.text import Text
+
+        c = self.console
+        if isinstance(event, SessionStarted) and not event.resumed_from:
+            c.print(
+                f"[bold]kodo[/] [dim]{event.provider} · {event.model} · {event.cwd} · "
+                f"session {event.session_id[:8]}[/]",
+                highlight=False,
+            )
+        elif isinstance(event, UserMessage) and event.kind == "prompt" and self._live is None:
+            c.print(Text.assemble(("› ", "bold"), event.text), highlight=False)
+        elif isinstance(event, TextDelta):
+            self._stream.append(event.text)
+        elif isinstance(event, AssistantMessage):
+            self._stream.clear()
+            if event.text.strip():
+                self._markdown(event.text)
+            self._activity = "thinking"
+        elif isinstance(event, ToolCall):
+            self._calls[event.call_id] = event
+            self._activity = describe_call(event.name, event.arguments)
+        elif isinstance(event, ToolResult):
+            self._tool_result(event)
+            self._activity = "thinking"
+        elif isinstance(event, PlanUpdated):
+            self._plan = list(event.steps)
+            self._plan_changed = True
+            if self._live is None:
+                self._print_plan()
+        elif isinstance(event, Usage):
+            self.tokens_in += event.input_tokens
+            self.tokens_out += event.output_tokens
+        elif isinstance(event, Retry):
+            retry = f"retrying in {event.delay_s:.1f}s: {event.reason}"
+            c.print(retry, style="yellow", markup=False)
+        elif isinstance(event, Error):
+            c.print(Text.assemble(("error: ", "bold red"), event.message), highlight=False)
+        elif isinstance(event, Compacted):
+            c.print(f"[dim]conversation compacted ({event.tokens_before:,} tokens before)[/]")
+
+    # -- pieces --
+
+    def _markdown(self, text: str) -> None:
+        from rich.markdown import Markdown
+
+        self.console.print(Markdown(text))
+
+    def _print_plan(self) -> None:
+        for step in self._plan:
+            self.console.print(f"  {PLAN_MARKS[step.status]} {step.step}", highlight=False)
+        self._plan_changed = False
+
+    def _tool_result(self, event: ToolResult) -> None:
+        c = self.console
+        call = self._calls.pop(event.call_id, None)
+        title = describe_call(event.name, call.arguments) if call else event.name
+        meta = event.metadata
+        if event.name == "update_plan":
+            return
+        if event.name == "apply_patch" and event.ok:
+            from rich.syntax import Syntax
+
+            c.print("[bold]patch[/]", highlight=False)
+            diff = meta.get("diff") or event.output
+            c.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
+            return
+        if event.name == "shell" and "exit_code" in meta:
+            self._command_card(event, title)
+            return
+        self.last_output = event.output
+        mark = "[green]✓[/]" if event.ok else "[red]✗[/]"
+        first = event.output.strip().splitlines()[0] if event.output.strip() else ""
+        detail = "" if event.ok else f" [red]{_escape(first[:120])}[/]"
+        c.print(f"[cyan]{_escape(title)}[/] {mark}{detail}", highlight=False)
+
+    def _command_card(self, event: ToolResult, title: str) -> None:
+        """Command, exit status, duration and the last lines of output; /last shows it all."""
+        c = self.console
+        meta = event.metadata
+        self.last_output = event.output
+        head = event.output.partition("\noutput:\n")[0]
+        code = meta.get("exit_code")
+        if meta.get("timed_out"):
+            status = "timed out"
+        elif code is None:
+            status = head.splitlines()[0] if head else "did not finish"
+        else:
+            status = f"exit {code}"
+        if meta.get("command"):
+            title = f"$ {meta['command']}"
+        c.print(f"[cyan]{_escape(title)}[/]", highlight=False)
+        lines = command_output_lines(event.output)
+        for line in lines[-CARD_TAIL_LINES:]:
+            c.print(f"  │ {line}", style="dim", highlight=False, markup=False)
+        hidden = len(lines) - CARD_TAIL_LINES
+        more = f" · {hidden} more lines (/last)" if hidden > 0 else ""
+        mark = "[green]✓[/]" if code == 0 else "[red]✗[/]"
+        duration = meta.get("duration_s", 0.0)
+        c.print(f"  {mark} [dim]{_escape(status)} · {duration:.2f}s{more}[/]", highlight=False)
+
+    def _view(self) -> RenderableType:
+        from rich.console import Group
+        from rich.markdown import Markdown
+        from rich.spinner import Spinner
+
+        parts: list[Any] = []
+        if self._stream:
+            tail = "".join(self._stream).splitlines()[-STREAM_TAIL_LINES:]
+            parts.append(Markdown("\n".join(tail)))
+        if self._plan_changed:
+            for step in self._plan:
+                parts.append(f"  {PLAN_MARKS[step.status]} {_escape(step.step)}")
+        elapsed = time.monotonic() - self._started
+        text = f"{_escape(self._activity[:100])} · {elapsed:.0f}s · {self.status_line()}"
+        parts.append(Spinner("dots", text=f"[dim]{text} · esc to interrupt[/]"))
+        return Group(*parts)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,506 @@
+"""The interactive shell: ``kodo`` and ``kodo "prompt"``, ``kodo resume``.
+
+The main thread owns the terminal: it reads prompts, answers approvals and watches for Ctrl-C
+and Esc; each turn runs on a worker thread, so interrupting it never ends the session. The
+session's parts are assembled in the background while the first prompt is already showing,
+which keeps start-up fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import select
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kodo.config import Config, ConfigError, kodo_home, load_config
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kodo.agent.loop import Agent, RunOutcome
+    from kodo.agent.session import Session
+    from kodo.ui.approvals import InlineApprover, PendingApproval
+    from kodo.ui.checkpoints import Checkpoints
+    from kodo.ui.interrupt import TurnControl
+    from kodo.ui.live import ShellRenderer
+
+EXIT_USAGE = 2
+POLL_S = 0.05
+REKILL_S = 0.5
+ESC = b"\x1b"
+CTRL_C = b"\x03"
+
+
+def _end(signum: int, frame: object) -> None:
+    """SIGTERM or a closed terminal: unwind so the session is closed and its processes stop."""
+    raise SystemExit(128 + signum)
+
+
+class ShellError(Exception):
+    """Something the person asked for that cannot be done; the message says why."""
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    flags: dict[str, Any] = {
+        "model": args.model,
+        "provider": args.provider,
+        "base_url": args.base_url,
+        "sandbox_mode": args.sandbox,
+        "network_access": args.network,
+        "approval_policy": args.ask_for_approval,
+    }
+    if args.full_auto:
+        flags["sandbox_mode"] = flags["sandbox_mode"] or "workspace-write"
+        flags["approval_policy"] = flags["approval_policy"] or "on-failure"
+    return flags
+
+
+@contextlib.contextmanager
+def _watch_keys(enabled: bool) -> Iterator[Callable[[], bool]]:
+    """While a turn runs: no echo, and Ctrl-C arrives as a key rather than as SIGINT to the
+    whole foreground process group (which would also hit the sandbox kodo started). Yields a
+    function that says whether Esc or Ctrl-C was pressed since it was last called."""
+    if not enabled:
+        yield lambda: False
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    attrs = termios.tcgetattr(fd)
+    attrs[3] &= ~termios.ISIG
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+    def pressed() -> bool:
+        hit = False
+        while select.select([fd], [], [], 0)[0]:
+            data = os.read(fd, 1024)
+            if not data:
+                break
+            hit = hit or data == ESC or CTRL_C in data
+        return hit
+
+    try:
+        yield pressed
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+class Shell:
+    def __init__(self, config: Config, cwd: Path, console: Console) -> None:
+        from kodo.ui.approvals import InlineApprover
+        from kodo.ui.interrupt import TurnControl
+        from kodo.ui.live import ShellRenderer
+
+        self.config = config
+        self.cwd = cwd
+        self.console = console
+        self.tty = sys.stdin.isatty() and sys.stdout.isatty()
+        self.control: TurnControl = TurnControl()
+        self.approver: InlineApprover = InlineApprover()
+        self.renderer: ShellRenderer = ShellRenderer(console, config.prices, config.model)
+        self.session: Session | None = None
+        self.checkpoints: Checkpoints | None = None
+        self.last_outcome: RunOutcome | None = None
+        self._opening: threading.Thread | None = None
+        self._opened: Session | None = None
+        self._open_error: str | None = None
+        self._warnings: list[str] = []
+        self._prompt: Any = None
+
+    # -- session lifecycle --
+
+    def open_in_background(self, resume: str | None = None) -> None:
+        def work() -> None:
+            from kodo.agent.session import SessionSetupError, open_session
+
+            try:
+                self._opened = open_session(
+                    self.config,
+                    self.cwd,
+                    resume=resume,
+                    show=self.renderer,
+                    warn=self._warnings.append,
+                )
+            except SessionSetupError as exc:
+                self._open_error = str(exc)
+            except Exception as exc:  # a bug while assembling: say so, keep the shell
+                self._open_error = f"could not start the session: {type(exc).__name__}: {exc}"
+
+        self._opening = threading.Thread(target=work, name="kodo-open", daemon=True)
+        self._opening.start()
+
+    def agent(self) -> Agent:
+        """The started session's agent; waits for the background assembly the first time."""
+        if self.session is not None and self.session.agent is not None:
+            return self.session.agent
+        if self._opened is None:
+            if self._opening is None:
+                self.open_in_background()
+            assert self._opening is not None
+            self._opening.join()
+            self._opening = None
+        self._flush_warnings()
+        if self._opened is None:
+            error, self._open_error = self._open_error, None
+            raise ShellError(error or "the session could not be started")
+        session, self._opened = self._opened, None
+        try:
+            agent = self._arm(session)
+        except Exception as exc:  # e.g. an MCP server that cannot start: keep the shell
+            from kodo.agent.loop import RunOutcome
+
+            message = f"could not start the session: {type(exc).__name__}: {exc}"
+            session.close(RunOutcome("error", error=message))
+            raise ShellError(message) from exc
+        self.session = session
+        return agent
+
+    def _arm(self, session: Session) -> Agent:
+        from kodo.ui.interrupt import InterruptibleExecutor, InterruptibleModel, InterruptibleTools
+
+        agent = session.start()
+        assert session.ctx is not None
+        agent.model = InterruptibleModel(agent.model, self.control)
+        agent.tools = InterruptibleTools(agent.tools, self.control)  # type: ignore[assignment]
+        session.ctx.executor = InterruptibleExecutor(session.executor, self.control)
+        session.ctx.approver = self.approver
+        self._flush_warnings()
+        return agent
+
+    def _flush_warnings(self) -> None:
+        for warning in self._warnings:
+            self.console.print(f"kodo: {warning}", style="yellow", markup=False)
+        self._warnings.clear()
+
+    def close_session(self, *, interrupted: bool = False) -> None:
+        from kodo.agent.loop import RunOutcome
+
+        self.renderer.pause()
+        self.control.executors.clear()
+        if self._opening is not None:
+            self._opening.join()
+            self._opening = None
+        if self._opened is not None:
+            self._opened.close(RunOutcome("completed"))
+            self._opened = None
+        if self.session is not None:
+            last = self.last_outcome
+            final = last.final_message if last else None
+            if interrupted:
+                self.session.close(RunOutcome("interrupted", final, error="kodo was stopped"))
+            else:
+                self.session.close(RunOutcome("completed", final_message=final))
+            self.session = None
+        if self.checkpoints is not None:
+            self.checkpoints.close()
+            self.checkpoints = None
+        self.last_outcome = None
+
+    def replay(self, path: Path) -> None:
+        """Shows a recorded session's conversation, as it looked, before it continues."""
+        from kodo.events import SessionCompleted
+        from kodo.session.store import read_events
+
+        for event in read_events(path):
+            if not isinstance(event, SessionCompleted):
+                self.renderer(event)
+        self.console.rule("[dim]resumed[/]", style="dim")
+
+    # -- turns --
+
+    def run_turn(self, prompt: str) -> None:
+        agent = self.agent()
+        self._checkpoint()
+        self._run_job(lambda: agent.run(prompt))
+
+    def _checkpoint(self) -> None:
+        from kodo.ui.checkpoints import CheckpointError, checkpoints_for
+
+        try:
+            if self.checkpoints is None:
+                self.checkpoints = checkpoints_for(self.cwd, exclude=[kodo_home()])
+            self.checkpoints.take()
+        except CheckpointError as exc:
+            self.console.print(f"no checkpoint for /undo: {exc}", style="yellow", markup=False)
+
+    def _run_job(self, job: Callable[[], Any]) -> Any:
+        """Runs ``job`` on a worker thread; the main thread answers approvals and interrupts."""
+        from kodo.events import Error
+        from kodo.ui.interrupt import TurnInterrupted
+
+        result: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                result["value"] = job()
+            except TurnInterrupted:
+                result["interrupted"] = True
+            except Exception as exc:  # nothing the model does may end the shell
+                result["error"] = f"kodo failed: {type(exc).__name__}: {exc}"
+                result["trace"] = traceback.format_exc()
+
+        self.control.reset()
+        worker = threading.Thread(target=work, name="kodo-turn", daemon=True)
+        self.renderer.begin_turn()
+        worker.start()
+        self._wait(worker)
+        interrupted = result.get("interrupted") or self.control.interrupted
+        note = "⏹ interrupted: the session goes on, type your next prompt" if interrupted else None
+        self.renderer.end_turn(note)
+        if "error" in result:
+            self.console.print(result["error"], style="bold red", markup=False)
+        if self.session is not None:
+            if "error" in result:  # the traceback goes to the session file, for a bug report
+                self.session.record(Error(message=f"{result['error']}\n{result['trace']}"))
+            if interrupted:
+                self.session.record(Error(message="turn interrupted by the user"))
+            self.session.conversation.close_open_calls()
+        value = result.get("value")
+        if value is not None and hasattr(value, "status"):
+            self.last_outcome = value
+        return value
+
+    def _wait(self, worker: threading.Thread) -> None:
+        from kodo.ui.approvals import settle
+
+        last_kill = 0.0
+        with _watch_keys(self.tty) as interrupt_pressed:
+            while worker.is_alive():
+                try:
+                    pending = self.approver.next_request(POLL_S)
+                    if pending is not None and self.control.interrupted:
+                        settle(pending, ("no", None))
+                    elif pending is not None:
+                        self._answer(pending)
+                    if interrupt_pressed():
+                        self._interrupt()
+                    if self.control.interrupted and time.monotonic() - last_kill > REKILL_S:
+                        last_kill = time.monotonic()
+                        self.control.interrupt()
+                        self.approver.refuse_all()
+                except KeyboardInterrupt:
+                    self._interrupt()
+                    last_kill = time.monotonic()
+
+    def _interrupt(self) -> None:
+        self.control.interrupt()
+        self.approver.refuse_all()
+
+    def _answer(self, pending: PendingApproval) -> None:
+        from kodo.ui.approvals import CHOICES, answer_from, describe_request, settle
+
+        self.renderer.pause()
+        try:
+            self.console.print("[bold yellow]kodo wants to run a command[/]", highlight=False)
+            for line in describe_request(pending.request, self.config.sandbox_mode):
+                self.console.print(line, highlight=False, markup=False)
+            self.console.print(CHOICES, style="dim", highlight=False, markup=False)
+            while True:
+                choice = self.read("allow? ")
+                answer = answer_from(choice, lambda: self.read("tell kodo why (it reads this) > "))
+                if answer is not None:
+                    break
+                self.console.print("answer y, n, a or e", highlight=False)
+        except (KeyboardInterrupt, EOFError):
+            settle(pending, ("no", None))
+            self._interrupt()
+            return
+        finally:
+            self.renderer.resume()
+        settle(pending, answer)
+
+    # -- input --
+
+    def read(self, message: str) -> str:
+        """One line from the person; raises EOFError at the end of input."""
+        if not self.tty:
+            sys.stdout.write(message)
+            sys.stdout.flush()
+            line = sys.stdin.readline()
+            if not line:
+                raise EOFError
+            return line.rstrip("\n")
+        from prompt_toolkit import prompt
+
+        return prompt(message)
+
+    def _read_prompt(self, first: bool) -> str:
+        if not self.tty:
+            return self.read("› ")
+        if self._prompt is None:
+            from kodo.ui.input import make_prompt_session
+            from kodo.ui.slash import command_names
+
+            self._prompt = make_prompt_session(self.cwd, command_names())
+        pre_run = self.open_in_background if first and self._needs_open() else None
+        return self._prompt.prompt("› ", pre_run=pre_run)
+
+    def _needs_open(self) -> bool:
+        return self.session is None and self._opening is None and self._opened is None
+
+    def loop(self, initial: str | None) -> int:
+        """Prompts until Ctrl-D or /quit; the session is closed however the loop ends."""
+        from kodo.ui.slash import dispatch
+
+        previous = {sig: signal.signal(sig, _end) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        ended = False
+        try:
+            first = True
+            if initial:
+                self._safely(self.run_turn, initial)
+                first = False
+            while True:
+                try:
+                    text = self._read_prompt(first).strip()
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    break
+                first = False
+                if not text:
+                    continue
+                if text.startswith("/"):
+                    if not self._safely(dispatch, self, text):
+                        break
+                else:
+                    self._safely(self.run_turn, text)
+            ended = True
+        finally:
+            self.close_session(interrupted=not ended)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return 0
+
+    def _safely(self, action: Callable[..., Any], *args: Any) -> bool:
+        """Runs one prompt or command; a failure is reported and the shell goes on. Returns
+        False only when the action asked to quit."""
+        try:
+            return action(*args) is not False
+        except ShellError as exc:
+            self.console.print(str(exc), style="red", markup=False)
+        except KeyboardInterrupt:
+            self.console.print("[yellow]interrupted[/]")
+        except Exception as exc:  # a bug in kodo: say so plainly, keep the session
+            message = f"kodo failed: {type(exc).__name__}: {exc}"
+            self.console.print(message, style="bold red", markup=False)
+        return True
+
+
+def make_console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def pick_session(shell: Shell, *, limit: int = 10) -> str | None:
+    """Lists recent sessions and asks which to reopen; None when there are none or on cancel."""
+    from datetime import datetime
+
+    from kodo.session.store import all_session_files, session_id_of, summarize
+
+    files = all_session_files()[-limit:][::-1]
+    if not files:
+        shell.console.print("no recorded sessions yet")
+        return None
+    for number, path in enumerate(files, 1):
+        s = summarize(path)
+        when = datetime.fromtimestamp(s.started).strftime("%Y-%m-%d %H:%M")
+        prompt = s.first_prompt.splitlines()[0][:60] if s.first_prompt else ""
+        shell.console.print(
+            f"{number:>2}. {when}  {s.session_id[:8]}  {s.model}  {prompt}",
+            highlight=False,
+            markup=False,
+        )
+    while True:
+        try:
+            choice = shell.read(f"session to resume [1-{len(files)}, enter to cancel] > ").strip()
+        except (EOFError, KeyboardInterrupt):
+            return None
+        if not choice:
+            return None
+        if choice.isdigit() and 1 <= int(choice) <= len(files):
+            return session_id_of(files[int(choice) - 1])
+        shell.console.print(f"type a number from 1 to {len(files)}", highlight=False)
+
+
+def resume_into(shell: Shell, resume: str) -> None:
+    """Reopens a recorded session in ``shell`` (ending the current one only once the other
+    could be opened): shows its history, then continues it."""
+    from kodo.agent.session import SessionSetupError, open_session
+    from kodo.session.store import summarize
+
+    try:
+        session = open_session(
+            shell.config, shell.cwd, resume=resume, show=shell.renderer, warn=shell._warnings.append
+        )
+    except SessionSetupError as exc:
+        raise ShellError(str(exc)) from exc
+    shell.close_session()
+    shell.replay(session.path)
+    recorded = summarize(session.path).cwd
+    if recorded not in ("?", str(shell.cwd)):
+        shell.console.print(
+            f"[yellow]recorded in {recorded}; continuing in {shell.cwd} (use -C to choose)[/]",
+            highlight=False,
+        )
+    shell._opened = session
+
+
+def _setup(args: argparse.Namespace) -> tuple[Config, Path]:
+    cwd = Path(args.cd or ".").expanduser().resolve()
+    if not cwd.is_dir():
+        raise ShellError(f"--cd {args.cd}: not a directory")
+    try:
+        config = load_config(cwd, overrides=args.config, flags=_flags(args), profile=args.profile)
+    except ConfigError as exc:
+        raise ShellError(str(exc)) from exc
+    return config, cwd
+
+
+def run(args: argparse.Namespace) -> int:
+    """``kodo [PROMPT]``: an interactive session."""
+    try:
+        config, cwd = _setup(args)
+    except ShellError as exc:
+        print(f"kodo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    shell = Shell(config, cwd, make_console())
+    shell.console.print(
+        f"[bold]kodo[/] [dim]{config.provider} · {config.model} · {cwd}[/]\n"
+        "[dim]/help for commands · @ completes paths · alt-enter for a new line · "
+        "esc or ctrl-c interrupts · ctrl-d quits[/]",
+        highlight=False,
+    )
+    initial = " ".join(args.prompt).strip() or None
+    return shell.loop(initial)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    """``kodo resume [--last | ID]``: reopen a recorded session with its history shown."""
+    try:
+        config, cwd = _setup(args)
+    except ShellError as exc:
+        print(f"kodo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    shell = Shell(config, cwd, make_console())
+    target = "--last" if args.last else args.session or pick_session(shell)
+    if target is None:
+        return 0
+    try:
+        resume_into(shell, target)
+    except ShellError as exc:
+        print(f"kodo: {exc}", file=sys.stderr)
+        return 1
+    return shell.loop(None)

@@ -1,0 +1,91 @@
+"""Drives the real ``kodo`` shell inside a private tmux server, as a person at a terminal would.
+
+Each instance has its own tmux socket, so tests never see each other's panes; ``close`` kills
+that server, which hangs up on everything running in it.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+EXIT_MARK = "KODO-EXITED-"
+WAIT_S = 60.0
+
+
+class TmuxShell:
+    def __init__(
+        self, args: list[str], *, cwd: Path, env: dict[str, str], width: int = 110
+    ) -> None:
+        self.socket = f"kodo-test-{uuid.uuid4().hex[:10]}"
+        program = shlex.join([sys.executable, "-m", "kodo", *args])
+        script = f"{program}; echo {EXIT_MARK}$?; sleep 600"
+        # the server (and so the pane) inherits ``env``; NO_COLOR keeps the screen plain text
+        self._tmux(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            str(width),
+            "-y",
+            "50",
+            "-c",
+            str(cwd),
+            "bash",
+            "-c",
+            script,
+            env={**env, "NO_COLOR": "1"},
+        )
+        self._tmux("set-option", "-g", "history-limit", "20000")
+
+    def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
+        proc = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30, env=env
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"tmux {args[0]} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def screen(self) -> str:
+        """Everything the pane has shown, scrollback included, lines joined where wrapped."""
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-")
+
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", *keys)
+
+    def type(self, text: str) -> None:
+        """Types ``text`` literally, then Enter."""
+        self._tmux("send-keys", "-l", text)
+        self._tmux("send-keys", "Enter")
+
+    def wait_for(self, pattern: str, *, after: int = 0, timeout: float = WAIT_S) -> str:
+        """Waits until ``pattern`` (a regex) shows on screen after character ``after``."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if re.search(pattern, screen[after:]):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{pattern!r} did not show within {timeout}s; screen:\n{screen}")
+
+    def wait_prompt(self, *, after: int = 0, timeout: float = WAIT_S) -> str:
+        """Waits for an empty input prompt: the shell is idle and ready."""
+        return self.wait_for(r"(?m)^› *$", after=after, timeout=timeout)
+
+    def mark(self) -> int:
+        """Where the screen ends now, to wait for what comes after."""
+        return len(self.screen().rstrip())
+
+    def exit_code(self, timeout: float = WAIT_S) -> int:
+        screen = self.wait_for(EXIT_MARK + r"\d+", timeout=timeout)
+        return int(re.findall(EXIT_MARK + r"(\d+)", screen)[-1])
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
