@@ -1,0 +1,86 @@
+"""``kodo batch TASKS.jsonl``: argument handling and the exit status; the work is in engine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kodo.batch.runner import RunOptions
+
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def options_from(args: argparse.Namespace, *, reference: bool = False) -> RunOptions:
+    from kodo.batch.runner import RunOptions, read_user_config
+    from kodo.config import ConfigError, load_config
+
+    try:
+        config = load_config(Path.cwd())
+        prices, default_model = config.prices, config.model
+    except ConfigError:
+        prices, default_model = {}, None
+    return RunOptions(
+        model=args.model,
+        provider=args.provider,
+        base_url=args.base_url,
+        prices=prices,
+        default_model=default_model,
+        user_config=read_user_config(),
+        reference=reference,
+        keep_workspaces=args.keep_workspaces,
+    )
+
+
+def check_workers(args: argparse.Namespace) -> str | None:
+    if args.workers < 1:
+        return f"--workers must be at least 1, not {args.workers}"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from kodo.batch.engine import run_batch
+    from kodo.batch.ray_backend import RayUnavailable
+    from kodo.batch.tasks import TaskFileError, load_tasks
+
+    if problem := check_workers(args):
+        print(f"kodo batch: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    tasks_file = Path(args.tasks)
+    try:
+        tasks = load_tasks(tasks_file)
+    except TaskFileError as exc:
+        print(f"kodo batch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    out_dir = (
+        Path(args.out)
+        if args.out
+        else tasks_file.with_suffix("").with_name(f"{tasks_file.stem}-results")
+    )
+    try:
+        outcome = run_batch(
+            tasks,
+            out_dir,
+            options_from(args),
+            workers=args.workers,
+            ray_address=args.ray,
+            retry_failed=args.retry_failed,
+        )
+    except RayUnavailable as exc:
+        print(f"kodo batch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    ok = sum(r.ok for r in outcome.results)
+    print(
+        f"kodo batch: {ok}/{len(tasks)} ok, {len(outcome.results) - ok} failed, "
+        f"{outcome.ran} run now, {outcome.skipped} from before; results in {out_dir}",
+        file=sys.stderr,
+    )
+    if outcome.interrupted:
+        print("kodo batch: interrupted; re-run with the same --out to continue", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0 if outcome.all_ok else EXIT_FAILED
