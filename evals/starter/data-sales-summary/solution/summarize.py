@@ -8,8 +8,11 @@ def summarize(path):
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             regions[row["region"]] = regions.get(row["region"], 0) + float(row["amount"])
-    return {"regions": regions, "total": sum(regions.values()),
-            "top_region": max(regions, key=regions.get) if regions else None}
+    return {
+        "regions": regions,
+        "total": sum(regions.values()),
+        "top_region": max(regions, key=regions.get) if regions else None,
+    }
 
 
 def main(argv):

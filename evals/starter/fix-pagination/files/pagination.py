@@ -1,7 +1,7 @@
 def page(items, number, size):
     """Items on 1-based page ``number`` when split into pages of ``size``."""
     start = number * size
-    return items[start:start + size]
+    return items[start : start + size]
 
 
 def page_count(items, size):

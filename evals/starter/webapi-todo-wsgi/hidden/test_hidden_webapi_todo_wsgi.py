@@ -6,8 +6,12 @@ from app import app
 
 def call(method, path, body=None):
     raw = json.dumps(body).encode() if body is not None else b""
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_LENGTH": str(len(raw)),
-               "wsgi.input": io.BytesIO(raw)}
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "CONTENT_LENGTH": str(len(raw)),
+        "wsgi.input": io.BytesIO(raw),
+    }
     seen = {}
 
     def start_response(status, headers):
@@ -21,7 +25,9 @@ def call(method, path, body=None):
 def test_create_list_get():
     assert call("GET", "/todos") == (200, [])
     assert call("POST", "/todos", {"title": "write tests"}) == (
-        201, {"id": 1, "title": "write tests", "done": False})
+        201,
+        {"id": 1, "title": "write tests", "done": False},
+    )
     call("POST", "/todos", {"title": "ship"})
     status, todos = call("GET", "/todos")
     assert status == 200 and [t["title"] for t in todos] == ["write tests", "ship"]
