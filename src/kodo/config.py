@@ -125,6 +125,24 @@ def _parse_override(item: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
+def flags_from_args(args: Any) -> dict[str, Any]:
+    """The config values the command line sets (`kodo exec` and the shell share these flags);
+    ``--full-auto`` is `workspace-write` plus `on-failure` unless either is given explicitly."""
+    flags: dict[str, Any] = {
+        "model": args.model,
+        "provider": args.provider,
+        "base_url": args.base_url,
+        "max_turns": getattr(args, "max_turns", None),
+        "sandbox_mode": args.sandbox,
+        "network_access": args.network,
+        "approval_policy": args.ask_for_approval,
+    }
+    if args.full_auto:
+        flags["sandbox_mode"] = flags["sandbox_mode"] or "workspace-write"
+        flags["approval_policy"] = flags["approval_policy"] or "on-failure"
+    return flags
+
+
 def load_config(
     cwd: Path,
     *,

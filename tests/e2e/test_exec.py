@@ -18,6 +18,7 @@ from tests.e2e.harness import KODO, exec_args, kodo_env, run_kodo
 from tests.fakes.anthropic_server import ScriptedAnthropicServer
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, CutStream, Fault, Reply
+from tests.processes import processes_matching
 
 PY = sys.executable
 
@@ -29,20 +30,6 @@ def patch_add(path: str, body: str) -> str:
 
 def last_tool_output(request: dict) -> str:
     return next(m["content"] for m in reversed(request["messages"]) if m["role"] == "tool")
-
-
-def processes_matching(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if marker in cmdline:
-            found.append(int(entry.name))
-    return found
 
 
 def wait_gone(marker: str, timeout: float = 5.0) -> list[int]:

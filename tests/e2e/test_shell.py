@@ -14,7 +14,8 @@ from kodo.session.store import all_session_files, read_events
 from tests.e2e.harness import kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
-from tests.ui.helpers import patch_add, processes_matching, wait_until
+from tests.processes import processes_matching
+from tests.ui.helpers import patch_add, wait_until
 from tests.ui.tmux import TmuxShell
 
 

@@ -24,7 +24,8 @@ from tests.e2e.showcase.session import (
 )
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
-from tests.ui.helpers import processes_matching, wait_until
+from tests.processes import processes_matching
+from tests.ui.helpers import wait_until
 
 PROMPT = "Create a login API using FastAPI"
 PORT = random.randint(40000, 49000)  # any port: the sandbox has its own loopback

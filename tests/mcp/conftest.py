@@ -15,22 +15,6 @@ DEMO = str(Path(__file__).with_name("demo_server.py"))
 PY = sys.executable
 
 
-def processes_with(marker: str) -> list[int]:
-    """Live processes whose command line contains ``marker`` (zombies are dead, so skipped)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in cmdline and state != "Z":
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.fixture
 def marker() -> str:
     return f"kodo-mcp-test-{uuid.uuid4().hex}"

@@ -10,8 +10,9 @@ from pathlib import Path
 from tests.e2e.harness import exec_args, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
-from tests.mcp.conftest import DEMO, PY, processes_with
+from tests.mcp.conftest import DEMO, PY
 from tests.mcp.kodo_client import call_kodo_task
+from tests.processes import processes_matching
 
 
 def patch_add(path: str, body: str) -> str:
@@ -39,7 +40,7 @@ def test_kodo_exec_offers_and_calls_a_configured_servers_tools(tmp_path: Path, m
     (result,) = [r for r in run.tool_results if r["name"] == "demo__add"]
     assert (result["output"], result["ok"]) == ("5", True)
     assert run.of_type("session_completed")[0]["final_message"] == "2 + 3 = 5"
-    assert processes_with(marker) == []
+    assert processes_matching(marker) == []
 
 
 def test_kodo_mcp_server_runs_a_task_and_returns_the_message_and_diff(tmp_path: Path) -> None:

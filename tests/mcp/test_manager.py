@@ -12,7 +12,8 @@ import pytest
 
 from kodo.config import McpServer
 from kodo.mcp.manager import McpCallError, McpManager
-from tests.mcp.conftest import DEMO, PY, processes_with
+from tests.mcp.conftest import DEMO, PY
+from tests.processes import processes_matching
 
 
 def test_tools_are_listed_with_the_servers_own_schema(demo_manager: McpManager) -> None:
@@ -106,12 +107,12 @@ def test_servers_that_cannot_start_are_reported_and_the_rest_work(
         assert "exactly one of" in by_server["both"]
         assert {t.server for t in manager.tools} == {"good"}
         assert manager.call("good", "add", {"a": 1, "b": 1}).text == "2"
-        assert len(processes_with(marker)) == 1  # the hung server is already gone
+        assert len(processes_matching(marker)) == 1  # the hung server is already gone
         with pytest.raises(McpCallError, match="'hang' is not running"):
             manager.call("hang", "add", {})
     finally:
         manager.close()
-    assert processes_with(marker) == []
+    assert processes_matching(marker) == []
 
 
 def test_a_server_that_dies_mid_session_gives_errors_not_a_hang(
@@ -120,7 +121,7 @@ def test_a_server_that_dies_mid_session_gives_errors_not_a_hang(
     manager = McpManager({"demo": McpServer(command=PY, args=[DEMO, marker])}, cwd=tmp_path)
     try:
         assert manager.start() == []
-        (pid,) = processes_with(marker)
+        (pid,) = processes_matching(marker)
         os.kill(pid, signal.SIGKILL)
         started = time.monotonic()
         with pytest.raises(McpCallError):

@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from kodo.config import Config, ConfigError, load_config
+from kodo.config import Config, ConfigError, flags_from_args, load_config
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -21,22 +21,6 @@ EXIT_USAGE = 2
 
 class UsageError(Exception):
     pass
-
-
-def _flags(args: argparse.Namespace) -> dict[str, Any]:
-    flags: dict[str, Any] = {
-        "model": args.model,
-        "provider": args.provider,
-        "base_url": args.base_url,
-        "max_turns": args.max_turns,
-        "sandbox_mode": args.sandbox,
-        "network_access": args.network,
-        "approval_policy": args.ask_for_approval,
-    }
-    if args.full_auto:
-        flags["sandbox_mode"] = flags["sandbox_mode"] or "workspace-write"
-        flags["approval_policy"] = flags["approval_policy"] or "on-failure"
-    return flags
 
 
 def _split_prompt(args: argparse.Namespace) -> tuple[str | None, str]:
@@ -71,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
         cwd = Path(args.cd or ".").expanduser().resolve()
         if not cwd.is_dir():
             raise UsageError(f"--cd {args.cd}: not a directory")
-        config = load_config(cwd, overrides=args.config, flags=_flags(args), profile=args.profile)
+        config = load_config(
+            cwd, overrides=args.config, flags=flags_from_args(args), profile=args.profile
+        )
     except (UsageError, ConfigError) as exc:
         print(f"kodo: {exc}", file=sys.stderr)
         return EXIT_USAGE

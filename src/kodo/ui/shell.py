@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kodo.config import Config, ConfigError, kodo_home, load_config
+from kodo.config import Config, ConfigError, flags_from_args, kodo_home, load_config
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,21 +47,6 @@ def _end(signum: int, frame: object) -> None:
 
 class ShellError(Exception):
     """Something the person asked for that cannot be done; the message says why."""
-
-
-def _flags(args: argparse.Namespace) -> dict[str, Any]:
-    flags: dict[str, Any] = {
-        "model": args.model,
-        "provider": args.provider,
-        "base_url": args.base_url,
-        "sandbox_mode": args.sandbox,
-        "network_access": args.network,
-        "approval_policy": args.ask_for_approval,
-    }
-    if args.full_auto:
-        flags["sandbox_mode"] = flags["sandbox_mode"] or "workspace-write"
-        flags["approval_policy"] = flags["approval_policy"] or "on-failure"
-    return flags
 
 
 @contextlib.contextmanager
@@ -463,7 +448,9 @@ def _setup(args: argparse.Namespace) -> tuple[Config, Path]:
     if not cwd.is_dir():
         raise ShellError(f"--cd {args.cd}: not a directory")
     try:
-        config = load_config(cwd, overrides=args.config, flags=_flags(args), profile=args.profile)
+        config = load_config(
+            cwd, overrides=args.config, flags=flags_from_args(args), profile=args.profile
+        )
     except ConfigError as exc:
         raise ShellError(str(exc)) from exc
     return config, cwd
