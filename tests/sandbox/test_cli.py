@@ -38,3 +38,23 @@ def test_signal_and_usage(workspace: Path) -> None:
     assert kodo_sandbox(workspace, "--", "bash", "-c", "kill -TERM $$").returncode == 128 + 15
     assert kodo_sandbox(workspace).returncode == 2
     assert kodo_sandbox(workspace, "--", "no-such-cmd-xyz").returncode == 127
+
+
+def test_kodo_installed_under_tmp_still_starts_its_sandbox(workspace: Path, tmp_path: Path) -> None:
+    """A checkout or virtual environment under /tmp: the sandbox's own /tmp is private, so kodo
+    binds its interpreter back in, and commands can use that interpreter too."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    here = [p for p in sys.path if p.endswith("site-packages")]
+    src = str(Path(__file__).parents[2] / "src")
+    python = str(venv / "bin" / "python")
+    done = subprocess.run(
+        [python, "-m", "kodo", "sandbox", "--", python, "-c", "import sys; print(sys.prefix)"],
+        cwd=workspace,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join([src, *here])},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(venv)

@@ -82,8 +82,9 @@ class _Sandbox:
         # this one lives exactly as long as the sandbox.
         threading.Thread(target=self._serve, name="kodo-sandbox", daemon=True).start()
         if not self._ready.wait(START_TIMEOUT_S) or self.dead:
+            why = self._why()
             self.close()
-            raise SandboxUnavailable(f"the sandbox did not start: {self._why()}")
+            raise SandboxUnavailable(f"the sandbox did not start: {why}")
 
     def _why(self) -> str:
         if self.start_error:

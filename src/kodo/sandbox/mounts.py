@@ -39,6 +39,14 @@ def hidden_paths(config: Config) -> list[Path]:
     return _existing([*config.hidden_paths, str(kodo_home())], Path.home())
 
 
+def runtime_under_tmp() -> list[Path]:
+    """The Python and the kodo package this process runs from, where they live under /tmp (a
+    checkout or virtual environment there): the sandbox's /tmp is private, so they are bound
+    back read-only or the supervisor, and the same interpreter in commands, could not start."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), SUPERVISOR.parent}
+    return sorted(p for p in paths if Path(os.path.realpath(p)).is_relative_to("/tmp"))
+
+
 def bwrap_argv(
     bwrap: str, config: Config, workspace: Path, limits: dict[str, int], control_fd: int
 ) -> list[str]:
@@ -55,6 +63,8 @@ def bwrap_argv(
     if not config.network_access:
         argv.append("--unshare-net")  # a fresh namespace with only its own loopback up
     argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in runtime_under_tmp():
+        argv += ["--ro-bind", str(path), str(path)]
     for dev in gpu_devices():
         argv += ["--dev-bind", dev, dev]
     writable = writable_paths(config, workspace)
