@@ -309,3 +309,40 @@ def test_killed_session_leaves_a_readable_log_and_no_processes(
     if sig == signal.SIGTERM:
         assert proc.returncode == 130
         assert events[-1].type == "session_completed" and events[-1].status == "interrupted"
+
+
+def test_auto_compaction_summarises_older_turns_and_resume_starts_from_the_summary(
+    tmp_path: Path,
+) -> None:
+    """A long tool output fills a small context window: before the next request the older
+    turns go to the model as a transcript to summarise, the summary replaces them, the log
+    records it, and a resumed session starts from the summary, not from the old output."""
+    filler = "python3 -c \"print('filler-line ' * 3000)\""
+
+    def answer(request: dict) -> Reply:
+        system = request["messages"][0]["content"]
+        if "summar" in system.lower() and "filler-line" in request["messages"][-1]["content"]:
+            return Reply(text="SUMMARY-7c1: printed the filler; nothing else is open.")
+        return Reply(text="done")
+
+    window = ["-c", "context_window=6000"]
+    with ScriptedOpenAIServer(
+        [Reply(tool_calls=[Call("shell", {"command": filler})])] + [answer] * 4
+    ) as srv:
+        first = run_kodo(exec_args(srv.base_url, *window, "print the filler"), cwd=tmp_path)
+        requests = [r["messages"] for r in srv.requests]
+    assert first.returncode == 0, first.stderr
+    (compacted,) = first.of_type("compacted")
+    assert "SUMMARY-7c1" in compacted["summary"]
+    assert len(requests) == 3  # the first turn, the summary request, the turn after it
+    after = " ".join(m["content"] or "" for m in requests[2])
+    assert "SUMMARY-7c1" in after and "filler-line" not in after
+
+    with ScriptedOpenAIServer([answer]) as srv:
+        resumed = run_kodo(
+            [*exec_args(srv.base_url, *window, "--last"), "resume", "anything left?"],
+            cwd=tmp_path,
+        )
+        sent = " ".join(m["content"] or "" for m in srv.requests[0]["messages"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert "SUMMARY-7c1" in sent and "filler-line" not in sent
