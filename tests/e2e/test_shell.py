@@ -116,6 +116,27 @@ def test_esc_while_the_model_is_silent_interrupts_the_turn(tmp_path: Path) -> No
         assert "too late to be shown" not in screen
 
 
+def test_keys_typed_during_a_turn_become_the_next_prompts(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    def slow(request: dict) -> Reply:
+        release.wait(30)
+        return Reply(text="answered the first prompt")
+
+    script = [slow, Reply(text="answered the typed-ahead prompt")]
+    with ScriptedOpenAIServer(script) as srv, shell(model_args(srv.base_url), tmp_path) as term:
+        start = term.mark()
+        term.type("first")
+        term.wait_for(r"esc to interrupt", after=start)
+        term.type("typed while busy")
+        term.keys("/", "s", "t", "a")
+        release.set()
+        screen = term.wait_for(r"answered the typed-ahead prompt", after=start)[start:]
+        assert screen.index("answered the first prompt") < screen.index("› typed while busy")
+        term.wait_for(r"› /sta", after=start)
+    assert srv.requests[1]["messages"][-1]["content"] == "typed while busy"
+
+
 def test_approvals_answered_yes_no_explained_and_always(tmp_path: Path) -> None:
     script = [
         Reply(tool_calls=[Call("shell", {"command": "touch approved.txt"})]),
@@ -237,7 +258,8 @@ def test_model_switch_mid_session_and_bad_input(tmp_path: Path) -> None:
         start = term.mark()
         term.type("hello")
         term.wait_for(r"first answer", after=start)
-        term.wait_for(r"out tokens · \$\d+\.\d{4}", after=start)  # cost from the price table
+        # the cost from the price table, then the next prompt: the screen above is final now
+        term.wait_for(r"out tokens · \$\d+\.\d{4} · [\d.]+s\n›", after=start)
         switched = term.mark()
         term.type("/model other-model")
         term.wait_for(r"model: other-model \(openai-chat\)", after=switched)

@@ -7,7 +7,7 @@ from pathlib import Path
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from kodo.ui.input import make_completer
+from kodo.ui.input import TypeAhead, make_completer
 
 
 def completions(cwd: Path, text: str) -> list[str]:
@@ -29,3 +29,15 @@ def test_at_completes_paths_in_the_workspace(tmp_path: Path) -> None:
 def test_slash_completes_commands_only_at_the_start(tmp_path: Path) -> None:
     assert completions(tmp_path, "/u") == ["/undo"]
     assert completions(tmp_path, "say /u") == []
+
+
+def test_typeahead_keeps_finished_lines_in_order_and_the_unfinished_rest() -> None:
+    ahead = TypeAhead()
+    ahead.feed(b"first\r")
+    ahead.feed(b"sec\x1b[Dond\x7f\x7f\x7fond\n\r")  # an arrow key, backspaces, an empty line
+    ahead.feed(b"/sta")
+    assert ahead.next_line() == "first"
+    assert ahead.next_line() == "second"
+    assert ahead.next_line() is None
+    assert ahead.take_partial() == "/sta"
+    assert ahead.take_partial() == ""

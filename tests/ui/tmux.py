@@ -79,9 +79,18 @@ class TmuxShell:
         """Waits for an empty input prompt: the shell is idle and ready."""
         return self.wait_for(r"(?m)^› *$", after=after, timeout=timeout)
 
-    def mark(self) -> int:
-        """Where the screen ends now, to wait for what comes after."""
-        return len(self.screen().rstrip())
+    def mark(self, settle_s: float = 0.3, timeout: float = 5.0) -> int:
+        """Where the screen ends, to wait for what comes after; taken once the screen has held
+        still for ``settle_s``, since a live region that is still collapsing would move it."""
+        deadline = time.monotonic() + timeout
+        screen = self.screen()
+        while time.monotonic() < deadline:
+            time.sleep(settle_s)
+            now = self.screen()
+            if now == screen:
+                break
+            screen = now
+        return len(screen.rstrip())
 
     def exit_code(self, timeout: float = WAIT_S) -> int:
         screen = self.wait_for(EXIT_MARK + r"\d+", timeout=timeout)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,3 +79,33 @@ def make_prompt_session(cwd: Path, commands: list[str]) -> PromptSession[str]:
         prompt_continuation="  ",
         enable_history_search=False,
     )
+
+
+_KEY_SEQUENCE = re.compile(rb"\x1b(\[[0-9;?]*[ -/]*[@-~]|O.|.)?", re.DOTALL)
+
+
+class TypeAhead:
+    """Keys typed while a turn runs, kept rather than lost: each finished line is sent as the
+    next prompt, in order, and an unfinished one waits, pre-filled, at the next prompt."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.partial = ""
+
+    def feed(self, data: bytes) -> None:
+        for ch in _KEY_SEQUENCE.sub(b"", data).decode(errors="ignore"):
+            if ch in "\r\n":
+                if self.partial.strip():
+                    self.lines.append(self.partial.strip())
+                self.partial = ""
+            elif ch in "\x7f\b":
+                self.partial = self.partial[:-1]
+            elif ch.isprintable():
+                self.partial += ch
+
+    def next_line(self) -> str | None:
+        return self.lines.pop(0) if self.lines else None
+
+    def take_partial(self) -> str:
+        partial, self.partial = self.partial, ""
+        return partial

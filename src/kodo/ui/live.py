@@ -115,11 +115,8 @@ class ShellRenderer:
 
         c = self.console
         if isinstance(event, SessionStarted) and not event.resumed_from:
-            c.print(
-                f"[bold]kodo[/] [dim]{event.provider} · {event.model} · {event.cwd} · "
-                f"session {event.session_id[:8]}[/]",
-                highlight=False,
-            )
+            # The banner already named the model and the directory.
+            c.print(f"[dim]session {event.session_id[:8]}[/]", highlight=False)
         elif isinstance(event, UserMessage) and event.kind == "prompt" and self._live is None:
             c.print(Text.assemble(("› ", "bold"), event.text), highlight=False)
         elif isinstance(event, TextDelta):

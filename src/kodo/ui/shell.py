@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kodo.config import Config, ConfigError, flags_from_args, kodo_home, load_config
+from kodo.ui.input import TypeAhead
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,10 +51,11 @@ class ShellError(Exception):
 
 
 @contextlib.contextmanager
-def _watch_keys(enabled: bool) -> Iterator[Callable[[], bool]]:
+def _watch_keys(enabled: bool, typeahead: TypeAhead) -> Iterator[Callable[[], bool]]:
     """While a turn runs: no echo, and Ctrl-C arrives as a key rather than as SIGINT to the
     whole foreground process group (which would also hit the sandbox kodo started). Yields a
-    function that says whether Esc or Ctrl-C was pressed since it was last called."""
+    function that says whether Esc or Ctrl-C was pressed since it was last called; other keys
+    go to ``typeahead``."""
     if not enabled:
         yield lambda: False
         return
@@ -73,7 +75,10 @@ def _watch_keys(enabled: bool) -> Iterator[Callable[[], bool]]:
             data = os.read(fd, 1024)
             if not data:
                 break
-            hit = hit or data == ESC or CTRL_C in data
+            if data == ESC or CTRL_C in data:
+                hit = True
+            else:
+                typeahead.feed(data)
         return hit
 
     try:
@@ -94,6 +99,7 @@ class Shell:
         self.tty = sys.stdin.isatty() and sys.stdout.isatty()
         self.control: TurnControl = TurnControl()
         self.approver: InlineApprover = InlineApprover()
+        self.typeahead = TypeAhead()
         self.renderer: ShellRenderer = ShellRenderer(console, config.prices, config.model)
         self.session: Session | None = None
         self.checkpoints: Checkpoints | None = None
@@ -261,7 +267,7 @@ class Shell:
         from kodo.ui.approvals import settle
 
         last_kill = 0.0
-        with _watch_keys(self.tty) as interrupt_pressed:
+        with _watch_keys(self.tty, self.typeahead) as interrupt_pressed:
             while worker.is_alive():
                 try:
                     pending = self.approver.next_request(POLL_S)
@@ -330,7 +336,15 @@ class Shell:
 
             self._prompt = make_prompt_session(self.cwd, command_names())
         pre_run = self.open_in_background if first and self._needs_open() else None
-        return self._prompt.prompt("› ", pre_run=pre_run)
+        return self._prompt.prompt("› ", pre_run=pre_run, default=self.typeahead.take_partial())
+
+    def _next_prompt(self, first: bool) -> str:
+        """A line typed ahead during the last turn, shown as if just entered; else the prompt."""
+        queued = self.typeahead.next_line()
+        if queued is None:
+            return self._read_prompt(first).strip()
+        self.console.print(f"› {queued}", highlight=False, markup=False)
+        return queued
 
     def _needs_open(self) -> bool:
         return self.session is None and self._opening is None and self._opened is None
@@ -348,7 +362,7 @@ class Shell:
                 first = False
             while True:
                 try:
-                    text = self._read_prompt(first).strip()
+                    text = self._next_prompt(first)
                 except KeyboardInterrupt:
                     continue
                 except EOFError:
