@@ -10,16 +10,25 @@ import sys
 from pathlib import Path
 
 
-def main() -> None:
+def main() -> int:
     here = Path(__file__).parent
     wanted = set(sys.argv[1:])
+    failed: list[str] = []
     for path in sorted(here.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")
         if wanted and name not in wanted:
             continue
         print(f"== {name}", flush=True)
-        runpy.run_path(str(path), run_name="__main__")
+        sys.argv = [str(path)]  # each benchmark with its own defaults, not our arguments
+        try:
+            runpy.run_path(str(path), run_name="__main__")
+        except SystemExit as exc:  # a benchmark's own exit status ends only that benchmark
+            if exc.code not in (None, 0):
+                failed.append(name)
+    if failed:
+        print(f"== failed: {', '.join(failed)}", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
