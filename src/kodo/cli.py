@@ -17,9 +17,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--model", help="model name, e.g. gpt-5 or claude-sonnet-4-5")
     p.add_argument(
         "--provider",
-        choices=["openai", "openai-chat", "anthropic", "ollama"],
+        choices=["openai", "openai-chat", "anthropic", "ollama", "local"],
         help="wire protocol: openai (Responses API), openai-chat (any OpenAI-compatible server), "
-        "anthropic, ollama",
+        "anthropic, ollama, local (the embedded model; the default without an API key)",
     )
     p.add_argument("--base-url", help="server URL, e.g. http://127.0.0.1:8000/v1 for vLLM")
     p.add_argument("-p", "--profile", help="config profile to apply")
@@ -110,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("-C", "--cd", metavar="DIR", help="workspace directory (default: current)")
     sb.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
     sb.set_defaults(handler="kodo.sandbox.cli:run")
+
+    md = sub.add_parser("model", help="the embedded local model: pull, list, serve")
+    md.add_argument("action", choices=["pull", "list", "serve"])
+    md.add_argument("name", nargs="?", help="catalogue name or .gguf path (default: the default)")
+    md.add_argument("--port", type=int, help="serve: the loopback port (default: a free one)")
+    md.add_argument("--context", type=int, help="serve: context window in tokens")
+    md.add_argument("--threads", type=int, help="serve: CPU threads (default: all cores)")
+    md.set_defaults(handler="kodo.models.model_command:run")
 
     bt = sub.add_parser("batch", help="run many tasks from a JSONL file, locally or on Ray")
     bt.add_argument("tasks", help="TASKS.jsonl: one task per line")

@@ -15,7 +15,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-Provider = Literal["openai", "openai-chat", "anthropic", "ollama"]
+Provider = Literal["openai", "openai-chat", "anthropic", "ollama", "local"]
+ToolCallFormat = Literal["auto", "native", "text"]
+ToolProfile = Literal["full", "compact"]
+
+# The model each provider uses when none is named; "local" is the embedded GGUF model.
+DEFAULT_MODELS: dict[str, str] = {
+    "openai": "gpt-5",
+    "anthropic": "claude-sonnet-4-5",
+    "ollama": "qwen2.5-coder",
+    "openai-chat": "default",
+    "local": "qwen2.5-coder-1.5b-instruct-q4_k_m",
+}
 SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
 ApprovalPolicy = Literal["untrusted", "on-failure", "on-request", "never"]
 
@@ -29,6 +40,9 @@ DEFAULT_HIDDEN_PATHS = [
     "~/.netrc",
     "~/.git-credentials",
 ]
+
+
+COMPACT_OUTPUT_BYTES = 4_000
 
 
 class ConfigError(Exception):
@@ -53,12 +67,25 @@ class McpServer(BaseModel):
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: str = "gpt-5"
+    model: str = ""  # empty: the provider's default (DEFAULT_MODELS)
     provider: Provider = "openai"
+    # True when no provider was configured and none was implied by an API key in the
+    # environment, so kodo fell back to the embedded local model.
+    provider_defaulted: bool = False
     base_url: str | None = None
     api_key_env: str | None = None  # name of the env var holding the key; provider default if unset
     request_timeout_s: float = 600.0
     max_retries: int = 5
+    # How tool calls travel: "native" (the API's tools parameter), "text" (described in the
+    # system prompt, parsed from the reply; for servers that reject `tools`), or "auto"
+    # (native, plus calls a model wrote as text).
+    tool_call_format: ToolCallFormat = "auto"
+    # "compact": two short tools and a short prompt for small models; default for "local".
+    tool_profile: ToolProfile | None = None
+    max_nudges: int = 2  # replies that neither call a tool nor finish, answered with a nudge
+    temperature: float | None = None  # None: the server's default (0 for the local model)
+    max_output_tokens: int | None = None  # per reply; None: the server's default (local: 2048)
+    local_threads: int | None = None  # CPU threads for the embedded model (default: all cores)
 
     max_turns: int = 100
     token_budget: int | None = None  # total input+output tokens for one run
@@ -80,6 +107,12 @@ class Config(BaseModel):
 
     profile: str | None = None
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @property
+    def profile_name(self) -> ToolProfile:
+        if self.tool_profile is not None:
+            return self.tool_profile
+        return "compact" if self.provider == "local" else "full"
 
 
 def kodo_home() -> Path:
@@ -143,6 +176,16 @@ def flags_from_args(args: Any) -> dict[str, Any]:
     return flags
 
 
+def _provider_from_environment() -> str:
+    """With no provider configured, a key in the environment says which service the person
+    uses; with none, the embedded local model works offline."""
+    if os.environ.get("OPENAI_API_KEY", "").strip():
+        return "openai"
+    if os.environ.get("ANTHROPIC_API_KEY", "").strip():
+        return "anthropic"
+    return "local"
+
+
 def load_config(
     cwd: Path,
     *,
@@ -172,6 +215,18 @@ def load_config(
         data = _merge(data, profiles[chosen])
         data["profile"] = chosen
     data = _merge(data, {k: v for k, v in (flags or {}).items() if v is not None})
+    if not data.get("provider"):
+        data["provider"] = _provider_from_environment()
+        data["provider_defaulted"] = data["provider"] == "local"
+    if not data.get("model"):
+        data["model"] = DEFAULT_MODELS.get(str(data["provider"]), "")
+    compact = data.get("tool_profile") == "compact" or (
+        data.get("tool_profile") is None and data["provider"] == "local"
+    )
+    if compact:  # a small model's prefill time grows with every byte of output it is shown
+        data.setdefault("tool_output_max_bytes", COMPACT_OUTPUT_BYTES)
+    if data["provider"] == "local":  # short tool descriptions we wrote beat the chat template's
+        data.setdefault("tool_call_format", "text")
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

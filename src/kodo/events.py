@@ -20,6 +20,7 @@ class ToolCallInfo(BaseModel):
     call_id: str
     name: str
     arguments: str
+    from_text: bool = False  # the model wrote it in its reply text (no native tool call)
 
 
 class PlanStep(BaseModel):
@@ -41,7 +42,7 @@ class UserMessage(_Event):
 
     type: Literal["user_message"] = "user_message"
     text: str
-    kind: Literal["prompt", "instructions"] = "prompt"
+    kind: Literal["prompt", "instructions", "nudge"] = "prompt"
 
 
 class TextDelta(_Event):
@@ -126,6 +127,10 @@ class SessionCompleted(_Event):
     exit_code: int
     final_message: str | None = None
     error: str | None = None
+    # Whether the model's last answer says the task is done, and whether a command that runs
+    # code succeeded after the last file change (None when the session did not complete).
+    claimed_success: bool | None = None
+    verified: bool | None = None
 
 
 Event = Annotated[

@@ -20,8 +20,11 @@ def prompt_template(name: str) -> str:
     return resources.files("kodo.agent").joinpath(f"prompts/{name}").read_text(encoding="utf-8")
 
 
-def system_prompt(skills: list[Skill] | None = None) -> str:
-    """The fixed template, plus the catalogue of skills (names and descriptions only)."""
+def system_prompt(skills: list[Skill] | None = None, profile: str = "full") -> str:
+    """The fixed template, plus the catalogue of skills (names and descriptions only); the
+    compact profile for small models has a short template and no skills."""
+    if profile == "compact":
+        return prompt_template("system_compact.md")
     catalogue = skills_prompt(skills or [])
     base = prompt_template("system.md")
     return f"{base}\n{catalogue}\n" if catalogue else base

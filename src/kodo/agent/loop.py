@@ -6,12 +6,17 @@ Everything the loop does is announced as an event; it never prints or writes fil
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kodo.agent.compaction import choose_cut, summarize
+from kodo.agent.completion import Verdict, assess, claims_success
 from kodo.agent.context import ContextMeter, context_window
 from kodo.agent.conversation import Conversation
+from kodo.agent.text_protocol import render
 from kodo.config import Config
 from kodo.events import (
     AssistantMessage,
@@ -31,7 +36,7 @@ from kodo.events import (
 from kodo.models.base import Message, Model, ModelError, TextChunk, TokenUsage, ToolCallRequest
 from kodo.models.retry import Restart, stream_with_retry
 from kodo.text import cap_middle
-from kodo.tools.base import ToolContext
+from kodo.tools.base import ToolContext, ToolOutput
 from kodo.tools.registry import ToolRegistry
 
 EXIT_CODES: dict[SessionStatus, int] = {
@@ -43,15 +48,60 @@ EXIT_CODES: dict[SessionStatus, int] = {
 }
 
 
+REPEATED_FAILURE = (
+    "\nnote: this exact call already failed the same way before. Repeating it will not help: "
+    "read the error, then change the command or the code, or try another approach."
+)
+REPEATED_SUCCESS = (
+    "\nnote: this exact call already ran before with the same result. Do the next step, or "
+    "if the task is done, say so in one sentence."
+)
+_TIMING = re.compile(r"^wall time: .*$", re.MULTILINE)
+
+
 @dataclass
 class RunOutcome:
     status: SessionStatus
     final_message: str | None = None
     error: str | None = None
+    claimed_success: bool | None = None
+    verified: bool | None = None
 
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
+
+
+@dataclass
+class TaskProgress:
+    """What one ``run`` has seen, for nudges, repeat warnings and the final status."""
+
+    acted: bool = False  # a tool ran
+    verified: bool = False  # code ran successfully after the last file change
+    nudges: int = 0
+    outputs: dict[str, str] = field(default_factory=dict)  # call key -> its last output
+
+    def record(self, result: ToolOutput) -> None:
+        self.acted = True
+        meta = result.metadata
+        if meta.get("files"):
+            self.verified = False
+        elif result.ok and meta.get("runs_code") and not meta.get("background"):
+            self.verified = True
+
+    def repeat_note(self, call: ToolCallRequest, result: ToolOutput) -> str:
+        """A note for an identical call that gave the same output before, else ""."""
+        try:
+            args = json.dumps(json.loads(call.arguments or "{}"), sort_keys=True)
+        except json.JSONDecodeError:
+            args = call.arguments
+        key = f"{call.name}\0{args}"
+        output = _TIMING.sub("", result.output)
+        seen = self.outputs.get(key) == output
+        self.outputs[key] = output
+        if not seen:
+            return ""
+        return REPEATED_SUCCESS if result.ok else REPEATED_FAILURE
 
 
 @dataclass
@@ -88,6 +138,7 @@ class Agent:
     def run(self, prompt: str) -> RunOutcome:
         self.conversation.add_user(prompt)
         self.emit(UserMessage(text=prompt))
+        progress = TaskProgress()
         for turn in range(1, self.config.max_turns + 1):
             budget = self.config.token_budget
             if budget is not None and self.tokens.total >= budget:
@@ -98,6 +149,9 @@ class Agent:
             except ModelError as exc:
                 self.emit(Error(message=str(exc)))
                 return RunOutcome("error", error=str(exc))
+            unknown: list[str] = []
+            if not calls and self.config.tool_call_format != "native":
+                calls, unknown = self._calls_in_text(text)
             self.conversation.add_assistant(text, calls)
             if usage is not None:
                 count = len(self.conversation.messages)
@@ -106,19 +160,51 @@ class Agent:
                 AssistantMessage(
                     text=text,
                     tool_calls=[
-                        ToolCallInfo(call_id=c.call_id, name=c.name, arguments=c.arguments)
+                        ToolCallInfo(
+                            call_id=c.call_id,
+                            name=c.name,
+                            arguments=c.arguments,
+                            from_text=c.from_text,
+                        )
                         for c in calls
                     ],
                 )
             )
             for call in calls:
-                self._run_tool(call)
+                self._run_tool(call, progress)
             self.emit(TurnCompleted(turn=turn))
-            if not calls:
-                return RunOutcome("completed", final_message=text)
+            if calls:
+                continue
+            verdict = self._judge(text, prompt, unknown, progress)
+            if verdict.finished or progress.nudges >= self.config.max_nudges:
+                return RunOutcome(
+                    "completed",
+                    final_message=text,
+                    claimed_success=claims_success(text),
+                    verified=progress.verified,
+                )
+            progress.nudges += 1
+            self.conversation.add_user(verdict.nudge)
+            self.emit(UserMessage(text=verdict.nudge, kind="nudge"))
         return RunOutcome(
             "max_turns", error=f"stopped after {self.config.max_turns} turns (--max-turns)"
         )
+
+    def _calls_in_text(self, text: str) -> tuple[list[ToolCallRequest], list[str]]:
+        """Tool calls the model wrote in its reply, and names it called that are no tools."""
+        from kodo.models.text_calls import parse_text_calls
+
+        parsed = parse_text_calls(text, self.tools.names)
+        calls = [
+            ToolCallRequest(f"call_{uuid.uuid4().hex[:24]}", c.name, c.arguments, from_text=True)
+            for c in parsed.calls
+        ]
+        return calls, parsed.unknown
+
+    def _judge(self, text: str, task: str, unknown: list[str], progress: TaskProgress) -> Verdict:
+        if unknown:
+            return Verdict(False, self.tools.unknown_tool_message(unknown[0]))
+        return assess(text, task, acted=progress.acted, tools=self.tools.names)
 
     def _on_retry(self, attempt: int, delay_s: float, reason: str) -> None:
         self.emit(Retry(attempt=attempt, delay_s=delay_s, reason=reason))
@@ -156,10 +242,12 @@ class Agent:
         text: list[str] = []
         calls: list[ToolCallRequest] = []
         usage: TokenUsage | None = None
+        specs = self.tools.specs()
+        text_mode = self.config.tool_call_format == "text"
         stream = stream_with_retry(
             self.model,
-            self.conversation.for_model(),
-            self.tools.specs(),
+            render(self.conversation.for_model(), text_mode=text_mode, specs=specs),
+            [] if text_mode else specs,
             max_retries=self.config.max_retries,
             on_retry=self._on_retry,
         )
@@ -187,10 +275,12 @@ class Agent:
                 )
         return "".join(text), calls, usage
 
-    def _run_tool(self, call: ToolCallRequest) -> None:
+    def _run_tool(self, call: ToolCallRequest, progress: TaskProgress) -> None:
         self.emit(ToolCall(call_id=call.call_id, name=call.name, arguments=call.arguments))
         result = self.tools.dispatch(call.name, call.arguments, self.ctx)
+        progress.record(result)
         output = cap_middle(result.output, self.config.tool_output_max_bytes)
+        output += progress.repeat_note(call, result)
         self.conversation.add_tool_result(call.call_id, call.name, output)
         self.emit(
             ToolResult(

@@ -26,6 +26,13 @@ if TYPE_CHECKING:
     from kodo.tools.base import ToolContext
 
 
+LOCAL_DEFAULT_NOTE = (
+    "no provider configured and no API key in the environment: using the embedded local model "
+    "{model} (small; simple tasks only). For a stronger model set OPENAI_API_KEY or "
+    "ANTHROPIC_API_KEY, or pass --provider with -m."
+)
+
+
 class SessionSetupError(Exception):
     """The session could not be assembled; the message is meant for the person."""
 
@@ -110,7 +117,7 @@ class Session:
         self.mcp = McpManager(self.config.mcp_servers, cwd=self.cwd)
         for problem in self.mcp.start():
             self.warn(problem)
-        tools = default_tools(self.skills)
+        tools = default_tools(self.config, self.skills)
         for tool in mcp_tools(self.mcp, set(tools.names)):
             tools.add(tool)
         self.agent = Agent(
@@ -143,6 +150,8 @@ class Session:
                         exit_code=outcome.exit_code,
                         final_message=outcome.final_message,
                         error=outcome.error,
+                        claimed_success=outcome.claimed_success,
+                        verified=outcome.verified,
                     )
                 )
                 self.writer.close()
@@ -179,14 +188,18 @@ def open_session(
     try:
         if resume:
             path = latest_session() if resume == "--last" else find_session(resume)
-            conversation = Conversation.from_events(system_prompt(skills), read_events(path))
+            conversation = Conversation.from_events(
+                system_prompt(skills, config.profile_name), read_events(path)
+            )
             session_id = session_id_of(path)
             instructions = None
         else:
-            conversation = Conversation(system_prompt(skills))
+            conversation = Conversation(system_prompt(skills, config.profile_name))
             instructions = project_instructions(cwd)
             session_id = new_session_id()
             path = new_session_path(session_id)
+        if config.provider_defaulted:
+            warn(LOCAL_DEFAULT_NOTE.format(model=config.model))
         model = create_model(config)
         executor = create_executor(config, cwd)
     except (SessionNotFound, ModelError, SandboxUnavailable) as exc:

@@ -1,17 +1,22 @@
-"""The tools a session offers the model."""
+"""The tools a session offers the model: the full set, or the compact profile for small models
+(two tools whose names cannot be mistaken for the user's own functions)."""
 
 from __future__ import annotations
 
 from kodo.agent.skills import Skill
+from kodo.config import Config
 from kodo.tools.builtin import file_tools
 from kodo.tools.diagnose import DiagnoseTool
 from kodo.tools.load_skill import LoadSkillTool
 from kodo.tools.process import ProcessTool
 from kodo.tools.registry import ToolRegistry
-from kodo.tools.shell import ShellTool
+from kodo.tools.shell import BashTool, ShellTool
+from kodo.tools.write_file import WriteFileTool
 
 
-def default_tools(skills: list[Skill]) -> ToolRegistry:
+def default_tools(config: Config, skills: list[Skill]) -> ToolRegistry:
+    if config.profile_name == "compact":
+        return ToolRegistry([BashTool(), WriteFileTool()])
     tools = [ShellTool(), ProcessTool(), *file_tools(), DiagnoseTool()]
     if skills:
         tools.append(LoadSkillTool(skills))

@@ -17,6 +17,7 @@ class ToolCallRequest:
     call_id: str
     name: str
     arguments: str  # raw JSON text as the model produced it; may be malformed
+    from_text: bool = False  # written in the reply text, not sent as a native tool call
 
 
 @dataclass
@@ -60,11 +61,13 @@ class ModelError(Exception):
         retryable: bool = False,
         retry_after: float | None = None,
         status: int | None = None,
+        quick: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.status = status
+        self.quick = quick  # unreachable server: retried once, then reported in seconds
 
 
 class Model(Protocol):

@@ -107,7 +107,10 @@ def _status_error(exc: BaseException, status: int, where: Endpoint) -> ModelErro
                 f"the server at {url} wants an API key (HTTP 401) and {where.key_env} is not set: "
                 f"export {where.key_env}=... (or set api_key_env in config.toml)"
             )
-        return fail(f"the API key was rejected (HTTP 401) by {url}: check {where.key_env}")
+        return fail(
+            f"the API key was rejected (HTTP 401) by {url}: check {where.key_env}, or work "
+            "offline with the embedded model: --provider local"
+        )
     if status == 403:
         return fail(
             f"access denied (HTTP 403) by {url}: {detail}; check that the key in "
@@ -138,6 +141,20 @@ def _status_error(exc: BaseException, status: int, where: Endpoint) -> ModelErro
     )
 
 
+def _unreachable_hint(where: Endpoint) -> str:
+    if where.provider == "ollama":
+        return (
+            f"is Ollama running? Start it with `ollama serve` and pull the model with "
+            f"`ollama pull {where.model}`"
+        )
+    if where.provider == "local":
+        return "the embedded model's server (KODO_LOCAL_URL) is gone; unset KODO_LOCAL_URL"
+    return (
+        "is the server running and the base URL right? Without network or a server, use the "
+        "embedded model: --provider local (after `kodo model pull`)"
+    )
+
+
 def to_model_error(exc: BaseException, where: Endpoint, *, mid_stream: bool) -> ModelError | None:
     """The ``ModelError`` for an SDK or transport exception; None for anything else (a bug)."""
     if not _from_sdk(exc):
@@ -157,10 +174,8 @@ def to_model_error(exc: BaseException, where: Endpoint, *, mid_stream: bool) -> 
                 f"no answer from {where.base_url} within {where.timeout_s:g} s (request_timeout_s)"
             )
         else:
-            message = (
-                f"could not reach {where.base_url} ({reason}): is the server running and the "
-                "base URL right?"
-            )
+            message = f"could not reach {where.base_url} ({reason}): {_unreachable_hint(where)}"
+            return ModelError(message, retryable=True, quick=True)
         return ModelError(message, retryable=True)
     if "APIError" in names:
         kind = _error_object(getattr(exc, "body", None)).get("type")

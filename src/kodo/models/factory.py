@@ -22,8 +22,23 @@ KEYED_HOSTS = {"api.openai.com", "api.anthropic.com"}
 PLACEHOLDER_KEY = "kodo-no-key"
 
 
+LOCAL_TEMPERATURE = 0.0
+LOCAL_MAX_OUTPUT_TOKENS = 2048
+
+
+def _local_url(config: Config) -> str:
+    from kodo.models.local_server import local_base_url
+    from kodo.models.local_store import model_path
+
+    return local_base_url(
+        model_path(config.model), context=config.context_window, threads=config.local_threads
+    )
+
+
 def _base_url(config: Config) -> str:
     provider = config.provider
+    if provider == "local":
+        return _local_url(config)
     if provider == "anthropic":
         url = config.base_url or os.environ.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL
     elif provider == "ollama":
@@ -58,9 +73,25 @@ def _api_key(config: Config, base_url: str) -> tuple[str, str, bool]:
     return PLACEHOLDER_KEY, var, False
 
 
+def _request_options(config: Config) -> dict[str, object]:
+    """Sampling settings sent with each request; the local model defaults to greedy decoding
+    and a cap on reply length, so a small model stuck repeating itself stops."""
+    local = config.provider == "local"
+    temperature = config.temperature
+    if temperature is None and local:
+        temperature = LOCAL_TEMPERATURE
+    max_tokens = config.max_output_tokens or (LOCAL_MAX_OUTPUT_TOKENS if local else None)
+    options: dict[str, object] = {}
+    if temperature is not None:
+        options["temperature"] = temperature
+    if max_tokens is not None:
+        options["max_tokens"] = max_tokens
+    return options
+
+
 def create_model(config: Config) -> Model:
     base_url = _base_url(config)
-    if config.provider == "ollama" and not config.api_key_env:
+    if config.provider in ("ollama", "local") and not config.api_key_env:
         key, var, key_set = PLACEHOLDER_KEY, "OPENAI_API_KEY", False
     else:
         key, var, key_set = _api_key(config, base_url)
@@ -82,4 +113,4 @@ def create_model(config: Config) -> Model:
         return OpenAIResponsesModel(where, key)
     from kodo.models.openai_chat import OpenAIChatModel
 
-    return OpenAIChatModel(where, key)
+    return OpenAIChatModel(where, key, options=_request_options(config))

@@ -106,10 +106,13 @@ def _usage(usage: Any) -> TokenUsage:
 
 
 class OpenAIChatModel:
-    def __init__(self, where: Endpoint, api_key: str) -> None:
+    def __init__(
+        self, where: Endpoint, api_key: str, *, options: dict[str, Any] | None = None
+    ) -> None:
         self.provider = where.provider
         self.name = where.model
         self.where = where
+        self.options = options or {}
         self._client = openai_client(where, api_key)
 
     def stream(self, messages: list[Message], tools: list[ToolSpec]) -> Iterator[StreamItem]:
@@ -118,6 +121,7 @@ class OpenAIChatModel:
             "messages": chat_messages(messages),
             "stream": True,
             "stream_options": {"include_usage": True},
+            **self.options,
         }
         if tools:
             request["tools"] = chat_tools(tools)

@@ -19,6 +19,7 @@ BASE_DELAY_ENV = "KODO_RETRY_BASE_DELAY"
 DEFAULT_BASE_DELAY_S = 1.0
 MAX_DELAY_S = 60.0
 MAX_RETRY_AFTER_S = 300.0  # a server's own Retry-After is followed up to this long
+QUICK_RETRIES = 1  # for a server that cannot be reached at all (refused, no such host)
 
 
 @dataclass
@@ -73,16 +74,17 @@ def stream_with_retry(
         except ModelError as exc:
             if not exc.retryable:
                 raise
-            if attempt >= max_retries:
+            if attempt >= (min(max_retries, QUICK_RETRIES) if exc.quick else max_retries):
                 tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
                 raise ModelError(
                     f"{exc} (gave up after {tries})",
                     retryable=exc.retryable,
                     retry_after=exc.retry_after,
                     status=exc.status,
+                    quick=exc.quick,
                 ) from exc
             attempt += 1
-            delay = backoff(attempt, base_s, exc.retry_after)
+            delay = backoff(1 if exc.quick else attempt, base_s, exc.retry_after)
             reason = str(exc)
             on_retry(attempt, delay, reason)
             if yielded:

@@ -308,6 +308,34 @@ def apply_patch(
     return PatchResult(plan.changes, "\n".join(plan.diffs) + "\n")
 
 
+def write_file(
+    raw_path: str, content: str, cwd: Path, can_write: Callable[[Path], bool] | None = None
+) -> PatchResult:
+    """Create or replace one whole file, with the same checks and atomic write as a patch."""
+    plan = _Plan(cwd, can_write)
+    path, name = plan.target(raw_path)
+    old = plan.current(path, name)
+    plan.final[path] = content
+    plan.record(
+        FileChange(name, "add" if old is None else "update"), _diff(old, content, name, name)
+    )
+    plan.commit()
+    return PatchResult(plan.changes, "\n".join(plan.diffs) + "\n")
+
+
+def read_only_refusal(tool: str) -> ToolOutput:
+    return ToolOutput(
+        f'error: this session is read-only (sandbox_mode = "read-only"), so {tool} '
+        "cannot change files. Describe the change instead of making it.",
+        ok=False,
+    )
+
+
+def patch_output(result: PatchResult) -> ToolOutput:
+    files = [c.as_dict() for c in result.changes]
+    return ToolOutput(result.summary, metadata={"diff": result.diff, "files": files})
+
+
 class ApplyPatchArgs(BaseModel):
     patch: str = Field(description="The whole patch, from '*** Begin Patch' to '*** End Patch'.")
 
@@ -336,17 +364,12 @@ class ApplyPatchTool:
 
     def run(self, args: ApplyPatchArgs, ctx: ToolContext) -> ToolOutput:
         if ctx.config.sandbox_mode == "read-only":
-            return ToolOutput(
-                'error: this session is read-only (sandbox_mode = "read-only"), so apply_patch '
-                "cannot change files. Describe the change instead of making it.",
-                ok=False,
-            )
+            return read_only_refusal(self.name)
         try:
             result = apply_patch(args.patch, ctx.cwd, write_checker(ctx.config, ctx.cwd))
         except PatchError as exc:
             return ToolOutput(f"error: {exc}", ok=False)
-        files = [c.as_dict() for c in result.changes]
-        return ToolOutput(result.summary, metadata={"diff": result.diff, "files": files})
+        return patch_output(result)
 
 
 def cli_run(args: argparse.Namespace) -> int:

@@ -51,11 +51,22 @@ class ToolRegistry:
     def specs(self) -> list[ToolSpec]:
         return [ToolSpec(t.name, t.description, _schema(t)) for t in self._tools.values()]
 
+    def unknown_tool_message(self, name: str) -> str:
+        """For a call to a tool that does not exist: often the user's own function or script."""
+        known = ", ".join(self._tools)
+        runner = next((n for n in ("shell", "bash") if n in self._tools), None)
+        how = (
+            f" If {name!r} is a function or script of the user's code, run it with {runner} "
+            f'(for example: python3 -c "from module import {name}; print({name}(...))").'
+            if runner
+            else ""
+        )
+        return f"error: {name!r} is not a tool. The tools are: {known}.{how}"
+
     def dispatch(self, name: str, raw_arguments: str, ctx: ToolContext) -> ToolOutput:
         tool = self._tools.get(name)
         if tool is None:
-            known = ", ".join(self._tools)
-            return ToolOutput(f"error: unknown tool {name!r}. Available tools: {known}.", ok=False)
+            return ToolOutput(self.unknown_tool_message(name), ok=False)
         try:
             data = json.loads(raw_arguments) if raw_arguments.strip() else {}
         except json.JSONDecodeError as exc:

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from kodo.sandbox.approval import ApprovalGate, shell_script
+from kodo.sandbox.approval import ApprovalGate, is_known_safe, shell_script
 from kodo.sandbox.background import describe_exit
 from kodo.sandbox.base import ExecResult, Executor
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
@@ -101,7 +101,9 @@ class ShellTool:
         decision = gate.before(
             argv, cwd, escalate=args.with_escalated_permissions, justification=args.justification
         )
-        meta = {"command": display(argv)}
+        # A command that is not a known read-only one runs code: after the last edit, its
+        # success is the check the session's final status reports.
+        meta = {"command": display(argv), "runs_code": not is_known_safe(argv)}
         if not decision.run:
             return ToolOutput(decision.message or "refused", ok=False, metadata=meta)
         executor = ctx.executor.outside_sandbox() if decision.outside else ctx.executor
@@ -151,3 +153,27 @@ class ShellTool:
             else f"started in the background as {handle.id} ({handle.status()}); no output yet"
         )
         return ToolOutput(text, ok=handle.poll() in (None, 0), metadata=meta)
+
+
+class BashArgs(BaseModel):
+    command: str = Field(description="The command line, run with bash.")
+
+
+class BashTool(ShellTool):
+    """The compact profile's shell: one argument, so a small model has nothing to get wrong."""
+
+    name: ClassVar[str] = "bash"
+    description: ClassVar[str] = (
+        "Run a bash command in the workspace (sandboxed, no network) and get its exit code and "
+        "output. Use it to run scripts and tests and to look at files (cat, ls)."
+    )
+    Args: ClassVar[type[BaseModel]] = BashArgs
+
+    def run(self, args: BaseModel, ctx: ToolContext) -> ToolOutput:
+        """Runs ``bash -c``, not a login shell: kodo already inherits the person's login
+        environment, and profile scripts that write to the read-only home inside the sandbox
+        (``pyenv: cannot rehash``) print noise that small models take for the command's error."""
+        command = args.command if isinstance(args, BashArgs) else ""
+        if not command.strip():
+            return ToolOutput("error: empty command.", ok=False)
+        return super().run(ShellArgs(command=["bash", "-c", command]), ctx)

@@ -167,14 +167,14 @@ class ShellRenderer:
         meta = event.metadata
         if event.name == "update_plan":
             return
-        if event.name == "apply_patch" and event.ok:
+        if event.ok and meta.get("files"):
             from rich.syntax import Syntax
 
             c.print("[bold]patch[/]", highlight=False)
             diff = meta.get("diff") or event.output
             c.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
             return
-        if event.name == "shell" and "exit_code" in meta:
+        if "exit_code" in meta:
             self._command_card(event, title)
             return
         self.last_output = event.output

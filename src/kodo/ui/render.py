@@ -39,7 +39,7 @@ def describe_call(name: str, arguments: str) -> str:
         return f"{name} (malformed arguments)"
     if not isinstance(args, dict):
         return name
-    if name == "shell":
+    if name in ("shell", "bash"):
         command = args.get("command")
         text = command if isinstance(command, str) else shlex.join(map(str, command or []))
         return f"$ {text}" + ("  (background)" if args.get("background") else "")
@@ -49,6 +49,8 @@ def describe_call(name: str, arguments: str) -> str:
         return f"search {args.get('pattern', '')!r} in {args.get('path', '.')}"
     if name == "apply_patch":
         return "apply_patch"
+    if name == "write_file":
+        return f"write_file {args.get('path', '')}"
     return f"{name} {arguments[:80]}"
 
 
@@ -98,12 +100,12 @@ class ConsoleRenderer:
     def _tool_result(self, event: ToolResult) -> None:
         c = self.console
         meta = event.metadata
-        if event.name == "apply_patch" and event.ok and meta.get("diff"):
+        if event.ok and meta.get("diff"):
             from rich.syntax import Syntax
 
             c.print(Syntax(meta["diff"], "diff", theme="ansi_dark", background_color="default"))
             return
-        if event.name == "shell" and "exit_code" in meta:
+        if "exit_code" in meta:
             code = meta.get("exit_code")
             duration = meta.get("duration_s", 0.0)
             mark = "[green]✓[/]" if code == 0 else "[red]✗[/]"
@@ -112,7 +114,7 @@ class ConsoleRenderer:
             for line in command_output_lines(event.output)[-OUTPUT_TAIL_LINES:]:
                 c.print(f"    {line}", style="dim", highlight=False, markup=False)
             return
-        if event.name == "shell" and meta.get("background") and event.ok:
+        if meta.get("background") and event.ok:
             c.print(f"  [green]▶[/] [dim]running in the background as {meta['process_id']}[/]")
             return
         if not event.ok:
@@ -126,9 +128,18 @@ class ConsoleRenderer:
             u = self.usage
             tokens = f" · {u.total_input_tokens} in / {u.total_output_tokens} out tokens"
         style = "green" if event.status == "completed" else "red"
-        c.print(f"[{style}]● {event.status}[/][dim]{tokens}[/]")
+        c.print(f"[{style}]● {event.status}[/][dim]{verdict_note(event)}{tokens}[/]")
         if event.error and event.status != "error":
             c.print(f"[dim]{event.error}[/]")
+
+
+def verdict_note(event: SessionCompleted) -> str:
+    """What the model claimed and what kodo saw, so "completed" is never taken on trust."""
+    if event.status != "completed" or event.verified is None:
+        return ""
+    claim = "the model says it is done" if event.claimed_success else "no claim of success"
+    seen = "a check passed after the last change" if event.verified else "no passing check seen"
+    return f" · {claim}; {seen}"
 
 
 class JsonLinesPrinter:

@@ -1,0 +1,8 @@
+def is_palindrome(text):
+    """Return True if text reads the same forwards and backwards.
+
+    Only letters and digits count; case, spaces and punctuation are ignored.
+    is_palindrome("A man, a plan, a canal: Panama") -> True
+    is_palindrome("hello") -> False
+    """
+    raise NotImplementedError

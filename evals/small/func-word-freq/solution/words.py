@@ -1,0 +1,13 @@
+def word_counts(text):
+    """Return a dict mapping each word in text to how many times it occurs.
+
+    Split text on whitespace, lowercase each word and strip the punctuation
+    characters . , ! ? ; : from both ends; skip words that end up empty.
+    word_counts("The cat saw the dog.") -> {"the": 2, "cat": 1, "saw": 1, "dog": 1}
+    """
+    counts = {}
+    for raw in text.split():
+        word = raw.lower().strip(".,!?;:")
+        if word:
+            counts[word] = counts.get(word, 0) + 1
+    return counts

@@ -1,0 +1,65 @@
+"""Whether a reply without tool calls finishes the task, or is a weak model stopping early.
+
+Small models often end a task with an empty reply, one word, code shown instead of written, or
+the task restated; accepting that ends the session "completed" with nothing done. Such replies
+get a short nudge instead (``Config.max_nudges`` per task)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[a-z0-9_]+")
+_FENCE = re.compile(r"^\s*(```|~~~)", re.MULTILINE)
+_DONE = re.compile(
+    r"\b(done|complete[d]?|finished|created|fixed|implemented|pass(es|ed|ing)?|works|working|"
+    r"succe(ss|eded|ssfully)|wrote|written|added|updated|saved|printed|verified|resolved|ok)\b",
+    re.IGNORECASE,
+)
+_FAILED = re.compile(
+    r"\b(cannot|can't|could not|couldn't|unable|failed|fails|not possible|impossible|"
+    r"did not|didn't|not (yet )?(done|finished|complete))\b",
+    re.IGNORECASE,
+)
+MIN_WORDS = 4
+RESTATED = 0.7  # share of the reply's words taken from the task
+
+
+@dataclass(frozen=True)
+class Verdict:
+    finished: bool
+    nudge: str = ""
+
+
+def claims_success(text: str) -> bool:
+    return bool(_DONE.search(text)) and not _FAILED.search(text)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def assess(text: str, task: str, *, acted: bool, tools: list[str]) -> Verdict:
+    """``acted``: a tool has run since the task was given."""
+    calling = f"call a tool ({', '.join(tools)})" if tools else "continue"
+    words = _words(text)
+    if len(words) < MIN_WORDS:
+        return Verdict(
+            False,
+            f"Your reply has no tool call. If the task is not finished, {calling} now. If it is "
+            "finished, say in one sentence what you did and how you checked it.",
+        )
+    if not acted and _FENCE.search(text):
+        return Verdict(
+            False,
+            "You only showed code: nothing was written or run. Do the task with the tools: "
+            "write the file(s), run them, and check the result.",
+        )
+    task_words = set(_words(task))
+    if not _DONE.search(text) and sum(w in task_words for w in words) >= RESTATED * len(words):
+        return Verdict(
+            False,
+            f"That restates the task. Do it now: {calling}, one step at a time, and check the "
+            "result.",
+        )
+    return Verdict(True)
