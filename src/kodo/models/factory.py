@@ -27,9 +27,12 @@ LOCAL_MAX_OUTPUT_TOKENS = 2048
 
 
 def _local_url(config: Config) -> str:
-    from kodo.models.local_server import local_base_url
+    from kodo.models.local_server import LOCAL_URL_ENV, local_base_url
     from kodo.models.local_store import model_path
 
+    shared = os.environ.get(LOCAL_URL_ENV, "").strip()
+    if shared:  # a batch parent's server: this process's KODO_HOME need not hold the weights
+        return shared.rstrip("/")
     return local_base_url(
         model_path(config.model), context=config.context_window, threads=config.local_threads
     )

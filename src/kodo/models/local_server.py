@@ -67,10 +67,7 @@ class LocalServer:
 
 
 def local_base_url(model: Path, *, context: int | None, threads: int | None) -> str:
-    """The URL of a server holding ``model``: the batch parent's, or one started here once."""
-    given = os.environ.get(LOCAL_URL_ENV, "").strip()
-    if given:
-        return given.rstrip("/")
+    """The URL of a server holding ``model``, started in this process the first time."""
     with _lock:
         server = _servers.get(model)
         if server is None:
