@@ -209,3 +209,22 @@ def test_a_refused_connection_fails_fast_with_a_hint(tmp_path: Path) -> None:
     error = run.of_type("error")[0]["message"]
     assert "could not reach" in error and "--provider local" in error
     assert json.loads(run.stdout.splitlines()[-1])["status"] == "error"
+
+
+def test_a_reply_that_repeats_its_calls_is_cut_short(tmp_path: Path) -> None:
+    # The real model at temperature 0 wrote these two blocks in turn until max_tokens (2048).
+    block = '```json\n{\n  "name": "bash",\n  "arguments": {\n    "command": "%s"\n  }\n}\n```\n\n'
+    run_block, cat_block = block % "python3 hello.py", block % "cat hello.py"
+    (tmp_path / "hello.py").write_text("print('Hello, World!')\n")
+    script = [
+        Reply(text=(run_block + cat_block) * 40),
+        Reply(text="hello.py prints Hello, World! as asked; the task is done."),
+    ]
+    with ScriptedOpenAIServer(script) as srv:
+        run = run_kodo(exec_args(srv.base_url, *COMPACT, "run hello.py"), cwd=tmp_path)
+        requests = srv.requests
+    assert run.returncode == 0, run.stderr
+    commands = [json.loads(r["arguments"])["command"] for r in run.of_type("tool_call")]
+    assert commands == ["python3 hello.py", "cat hello.py"]
+    kept = requests[1]["messages"][2]
+    assert kept["role"] == "assistant" and kept["content"].count("<tool_call>") == 2

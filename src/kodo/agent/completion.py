@@ -39,8 +39,11 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def assess(text: str, task: str, *, acted: bool, tools: list[str]) -> Verdict:
-    """``acted``: a tool has run since the task was given."""
+def assess(text: str, task: str, *, acted: bool, verified: bool, tools: list[str]) -> Verdict:
+    """``acted``: a tool has run since the task was given; ``verified``: code ran successfully
+    after the last file change, so a terse "Done." is believable."""
+    if verified and claims_success(text):
+        return Verdict(True)
     calling = f"call a tool ({', '.join(tools)})" if tools else "continue"
     words = _words(text)
     if len(words) < MIN_WORDS:

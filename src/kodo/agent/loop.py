@@ -10,13 +10,14 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from kodo.agent.compaction import choose_cut, summarize
 from kodo.agent.completion import Verdict, assess, claims_success
 from kodo.agent.context import ContextMeter, context_window
 from kodo.agent.conversation import Conversation
-from kodo.agent.text_protocol import render
+from kodo.agent.text_protocol import RepeatGuard, render
 from kodo.config import Config
 from kodo.events import (
     AssistantMessage,
@@ -145,12 +146,15 @@ class Agent:
                 return RunOutcome("token_budget", error=f"token budget of {budget} spent")
             try:
                 self._compact_if_full()
-                text, calls, usage = self._sample()
+                text, calls, usage, guard = self._sample()
             except ModelError as exc:
                 self.emit(Error(message=str(exc)))
                 return RunOutcome("error", error=str(exc))
             unknown: list[str] = []
-            if not calls and self.config.tool_call_format != "native":
+            if guard is not None and guard.kept is not None:
+                text = guard.kept_text()
+                calls = [self._text_call(c.name, c.arguments) for c in guard.kept]
+            elif not calls and guard is not None:
                 calls, unknown = self._calls_in_text(text)
             self.conversation.add_assistant(text, calls)
             if usage is not None:
@@ -195,16 +199,18 @@ class Agent:
         from kodo.models.text_calls import parse_text_calls
 
         parsed = parse_text_calls(text, self.tools.names)
-        calls = [
-            ToolCallRequest(f"call_{uuid.uuid4().hex[:24]}", c.name, c.arguments, from_text=True)
-            for c in parsed.calls
-        ]
-        return calls, parsed.unknown
+        return [self._text_call(c.name, c.arguments) for c in parsed.calls], parsed.unknown
+
+    @staticmethod
+    def _text_call(name: str, arguments: str) -> ToolCallRequest:
+        return ToolCallRequest(f"call_{uuid.uuid4().hex[:24]}", name, arguments, from_text=True)
 
     def _judge(self, text: str, task: str, unknown: list[str], progress: TaskProgress) -> Verdict:
         if unknown:
             return Verdict(False, self.tools.unknown_tool_message(unknown[0]))
-        return assess(text, task, acted=progress.acted, tools=self.tools.names)
+        return assess(
+            text, task, acted=progress.acted, verified=progress.verified, tools=self.tools.names
+        )
 
     def _on_retry(self, attempt: int, delay_s: float, reason: str) -> None:
         self.emit(Retry(attempt=attempt, delay_s=delay_s, reason=reason))
@@ -238,12 +244,18 @@ class Agent:
         self.emit(Compacted(summary=summary, kept_messages=len(kept), tokens_before=before))
         return True
 
-    def _sample(self) -> tuple[str, list[ToolCallRequest], TokenUsage | None]:
+    def _sample(
+        self,
+    ) -> tuple[str, list[ToolCallRequest], TokenUsage | None, RepeatGuard | None]:
+        """One reply; the guard (None when text calls are off) holds the calls kept when the
+        reply was cut short for repeating itself."""
         text: list[str] = []
         calls: list[ToolCallRequest] = []
         usage: TokenUsage | None = None
         specs = self.tools.specs()
         text_mode = self.config.tool_call_format == "text"
+        native = self.config.tool_call_format == "native"
+        guard = None if native else RepeatGuard(self.tools.names)
         stream = stream_with_retry(
             self.model,
             render(self.conversation.for_model(), text_mode=text_mode, specs=specs),
@@ -251,29 +263,36 @@ class Agent:
             max_retries=self.config.max_retries,
             on_retry=self._on_retry,
         )
-        for item in stream:
-            if isinstance(item, Restart):
-                text.clear()
-                calls.clear()
-            elif isinstance(item, TextChunk):
-                text.append(item.text)
-                self.emit(TextDelta(text=item.text))
-            elif isinstance(item, ToolCallRequest):
-                calls.append(item)
-            elif isinstance(item, TokenUsage):
-                usage = item
-                self.tokens.input_tokens += item.input_tokens
-                self.tokens.output_tokens += item.output_tokens
-                self.emit(
-                    Usage(
-                        input_tokens=item.input_tokens,
-                        output_tokens=item.output_tokens,
-                        cached_input_tokens=item.cached_input_tokens,
-                        total_input_tokens=self.tokens.input_tokens,
-                        total_output_tokens=self.tokens.output_tokens,
-                    )
-                )
-        return "".join(text), calls, usage
+        with closing(stream):
+            for item in stream:
+                if isinstance(item, Restart):
+                    text.clear()
+                    calls.clear()
+                    guard = None if native else RepeatGuard(self.tools.names)
+                elif isinstance(item, TextChunk):
+                    text.append(item.text)
+                    self.emit(TextDelta(text=item.text))
+                    if guard is not None and guard.feed(item.text):
+                        break
+                elif isinstance(item, ToolCallRequest):
+                    calls.append(item)
+                elif isinstance(item, TokenUsage):
+                    usage = item
+                    self._count(item)
+        return "".join(text), calls, usage, guard
+
+    def _count(self, usage: TokenUsage) -> None:
+        self.tokens.input_tokens += usage.input_tokens
+        self.tokens.output_tokens += usage.output_tokens
+        self.emit(
+            Usage(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cached_input_tokens=usage.cached_input_tokens,
+                total_input_tokens=self.tokens.input_tokens,
+                total_output_tokens=self.tokens.output_tokens,
+            )
+        )
 
     def _run_tool(self, call: ToolCallRequest, progress: TaskProgress) -> None:
         self.emit(ToolCall(call_id=call.call_id, name=call.name, arguments=call.arguments))

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from kodo.models.base import Message, ToolSpec
+from kodo.models.text_calls import TextCall, parse_text_calls
 
 CALL_EXAMPLE = '<tool_call>\n{"name": "bash", "arguments": {"command": "ls"}}\n</tool_call>'
 
@@ -61,9 +62,45 @@ def render(messages: list[Message], *, text_mode: bool, specs: list[ToolSpec]) -
 
 
 def _as_text(m: Message) -> str:
-    calls = [
-        f'<tool_call>\n{{"name": {json.dumps(c.name)}, "arguments": {c.arguments or "{}"}}}\n'
+    return calls_text([(c.name, c.arguments) for c in m.tool_calls])
+
+
+def calls_text(calls: list[tuple[str, str]]) -> str:
+    """Calls written the way the text protocol asks for them."""
+    return "\n".join(
+        f'<tool_call>\n{{"name": {json.dumps(name)}, "arguments": {arguments or "{}"}}}\n'
         "</tool_call>"
-        for c in m.tool_calls
-    ]
-    return "\n".join(calls)
+        for name, arguments in calls
+    )
+
+
+class RepeatGuard:
+    """Watches a reply as it streams and says when to stop it: a small model at temperature 0
+    can fall into writing the same tool calls over and over until its token limit (minutes on a
+    CPU). The calls before the first repeat are kept; the rest of the reply is dropped."""
+
+    MAX_CALLS = 8
+    _ENDINGS = ("```", "</tool_call>", "}")
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.parts: list[str] = []
+        self.kept: list[TextCall] | None = None  # set once the reply was cut
+
+    def kept_text(self) -> str:
+        """The cut reply as it is kept: its calls, without the repetition."""
+        return calls_text([(c.name, c.arguments) for c in self.kept or []])
+
+    def feed(self, chunk: str) -> bool:
+        """Add a piece of the reply; True when the stream should stop."""
+        self.parts.append(chunk)
+        if not any(end in chunk for end in self._ENDINGS):
+            return False
+        calls = parse_text_calls("".join(self.parts), self.names).calls
+        seen: set[TextCall] = set()
+        for index, call in enumerate(calls):
+            if call in seen or index == self.MAX_CALLS:
+                self.kept = calls[:index]
+                return True
+            seen.add(call)
+        return False

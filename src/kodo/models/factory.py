@@ -72,7 +72,10 @@ def _api_key(config: Config, base_url: str) -> tuple[str, str, bool]:
     if key:
         return key, var, True
     if config.api_key_env or urlsplit(base_url).hostname in KEYED_HOSTS:
-        raise ModelError(f"{var} is not set: export {var}=... (or set api_key_env in config.toml)")
+        raise ModelError(
+            f"{var} is not set: export {var}=... (or set api_key_env in config.toml), or work "
+            "offline with the embedded model: --provider local"
+        )
     return PLACEHOLDER_KEY, var, False
 
 

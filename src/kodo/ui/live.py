@@ -119,6 +119,8 @@ class ShellRenderer:
             c.print(f"[dim]session {event.session_id[:8]}[/]", highlight=False)
         elif isinstance(event, UserMessage) and event.kind == "prompt" and self._live is None:
             c.print(Text.assemble(("› ", "bold"), event.text), highlight=False)
+        elif isinstance(event, UserMessage) and event.kind == "nudge":
+            c.print(Text(f"↻ {event.text}", style="dim"), highlight=False)
         elif isinstance(event, TextDelta):
             self._stream.append(event.text)
         elif isinstance(event, AssistantMessage):

@@ -22,6 +22,7 @@ from kodo.events import (
     ToolCall,
     ToolResult,
     Usage,
+    UserMessage,
 )
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class ConsoleRenderer:
             c.print(f"[cyan]{describe_call(event.name, event.arguments)}[/]", highlight=False)
         elif isinstance(event, ToolResult):
             self._tool_result(event)
+        elif isinstance(event, UserMessage) and event.kind == "nudge":
+            c.print(f"↻ {event.text}", style="dim", highlight=False, markup=False)
         elif isinstance(event, PlanUpdated):
             for step in event.steps:
                 c.print(f"  {PLAN_MARKS[step.status]} {step.step}", highlight=False)
