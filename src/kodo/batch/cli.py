@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kodo.batch.runner import RunOptions
-    from kodo.config import Config
+    from kodo.batch.tasks import Task
 
 
 EXIT_FAILED = 1
@@ -22,18 +22,10 @@ def options_from(args: argparse.Namespace, *, reference: bool = False) -> RunOpt
     from kodo.config import ConfigError, load_config
 
     try:
-        config = load_config(Path.cwd(), flags={"provider": args.provider, "model": args.model})
+        config = load_config(Path.cwd())
         prices, default_model = config.prices, config.model
     except ConfigError:
-        config, prices, default_model = None, {}, None
-    if config is not None and config.provider == "local" and not reference:
-        from kodo.models.base import ModelError
-
-        try:
-            share_local_model(config)
-        except ModelError as exc:
-            print(f"kodo: {exc}", file=sys.stderr)
-            raise SystemExit(EXIT_FAILED) from exc
+        prices, default_model = {}, None
     return RunOptions(
         model=args.model,
         provider=args.provider,
@@ -46,18 +38,32 @@ def options_from(args: argparse.Namespace, *, reference: bool = False) -> RunOpt
     )
 
 
-def share_local_model(config: Config) -> None:
-    """Load the embedded model once, here, and point every task's ``kodo exec`` at it
-    (``KODO_LOCAL_URL`` is inherited), instead of each worker loading its own copy."""
+def share_local_model(args: argparse.Namespace, tasks: list[Task]) -> str | None:
+    """When a task will run on the embedded model, load it once, here, and point every task's
+    ``kodo exec`` at it (``KODO_LOCAL_URL`` is inherited) instead of each worker loading its own
+    copy. Returns a problem to report, or None."""
     import os
 
+    from kodo.config import ConfigError, load_config
+    from kodo.models.base import ModelError
     from kodo.models.local_server import LOCAL_URL_ENV, local_base_url
     from kodo.models.local_store import model_path
 
-    if not os.environ.get(LOCAL_URL_ENV):
+    if getattr(args, "reference", False) or os.environ.get(LOCAL_URL_ENV):
+        return None
+    try:
+        config = load_config(Path.cwd(), flags={"provider": args.provider, "model": args.model})
+    except ConfigError as exc:
+        return str(exc)
+    if not any((task.provider or config.provider) == "local" for task in tasks):
+        return None
+    try:
         os.environ[LOCAL_URL_ENV] = local_base_url(
             model_path(config.model), context=config.context_window, threads=config.local_threads
         )
+    except ModelError as exc:
+        return str(exc)
+    return None
 
 
 def check_workers(args: argparse.Namespace) -> str | None:
@@ -80,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
     except TaskFileError as exc:
         print(f"kodo batch: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if problem := share_local_model(args, tasks):
+        print(f"kodo batch: {problem}", file=sys.stderr)
+        return EXIT_FAILED
     out_dir = (
         Path(args.out)
         if args.out

@@ -7,7 +7,14 @@ import sys
 import time
 from pathlib import Path
 
-from kodo.batch.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, check_workers, options_from
+from kodo.batch.cli import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    check_workers,
+    options_from,
+    share_local_model,
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,6 +55,9 @@ def _evaluate(args: argparse.Namespace, suite: Path) -> int:
     except TaskFileError as exc:
         print(f"kodo eval: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if problem := share_local_model(args, tasks):
+        print(f"kodo eval: {problem}", file=sys.stderr)
+        return EXIT_FAILED
     name = suite.resolve().name
     out_dir = Path(args.out or f"eval-runs/{name}-{time.strftime('%Y%m%d-%H%M%S')}")
     try:
