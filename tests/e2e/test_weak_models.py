@@ -175,10 +175,10 @@ def test_a_call_to_the_users_function_names_the_real_tools(tmp_path: Path) -> No
         )
         requests = srv.requests
     nudge = user_texts(requests[1])[-1]
-    assert "'search' is not a tool" in nudge and "bash, write_file" in nudge
+    assert "unknown tool 'search'" in nudge and "bash, write_file" in nudge
     assert "python3 -c" in nudge
     native = run.tool_results[0]
-    assert not native["ok"] and "'search' is not a tool" in native["output"]
+    assert not native["ok"] and "unknown tool 'search'" in native["output"]
 
 
 def test_keyless_default_is_the_local_model_and_says_how_to_get_it(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Small models often end a task with an empty reply, one word, code shown instead of written, or
 the task restated; accepting that ends the session "completed" with nothing done. Such replies
-get a short nudge instead (``Config.max_nudges`` per task)."""
+get a short nudge instead (``Config.max_nudges`` per task). Capable models answer questions in a
+few words on purpose, so outside the compact profile only an empty reply is nudged."""
 
 from __future__ import annotations
 
@@ -39,13 +40,18 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def assess(text: str, task: str, *, acted: bool, verified: bool, tools: list[str]) -> Verdict:
+def assess(
+    text: str, task: str, *, acted: bool, verified: bool, tools: list[str], strict: bool
+) -> Verdict:
     """``acted``: a tool has run since the task was given; ``verified``: code ran successfully
-    after the last file change, so a terse "Done." is believable."""
+    after the last file change, so a terse "Done." is believable; ``strict``: a small model,
+    checked for every kind of premature stop."""
     if verified and claims_success(text):
         return Verdict(True)
     calling = f"call a tool ({', '.join(tools)})" if tools else "continue"
     words = _words(text)
+    if not strict and words:
+        return Verdict(True)
     if len(words) < MIN_WORDS:
         return Verdict(
             False,

@@ -209,7 +209,12 @@ class Agent:
         if unknown:
             return Verdict(False, self.tools.unknown_tool_message(unknown[0]))
         return assess(
-            text, task, acted=progress.acted, verified=progress.verified, tools=self.tools.names
+            text,
+            task,
+            acted=progress.acted,
+            verified=progress.verified,
+            tools=self.tools.names,
+            strict=self.config.profile_name == "compact",
         )
 
     def _on_retry(self, attempt: int, delay_s: float, reason: str) -> None:

@@ -61,7 +61,7 @@ class ToolRegistry:
             if runner
             else ""
         )
-        return f"error: {name!r} is not a tool. The tools are: {known}.{how}"
+        return f"error: unknown tool {name!r}. The tools are: {known}.{how}"
 
     def dispatch(self, name: str, raw_arguments: str, ctx: ToolContext) -> ToolOutput:
         tool = self._tools.get(name)
