@@ -1,15 +1,12 @@
 """The embedded local model (Qwen2.5-Coder-1.5B GGUF) on the small-task suite ``evals/small``.
 
-Per task: pass (the hidden tests pass), model turns and wall time. kodo runs through the same
-runner as ``kodo eval`` (OUT/kodo holds results.jsonl and report.json/md/html). With
-``--compare``, mini-swe-agent and aider (each pip-installed into its own venv under
-/tmp/kodo-bench-venvs, never kodo's) do the same tasks against the same llama.cpp server.
-Every agent gets the task's prompt unchanged, temperature 0 and at most ``--max-turns`` model
-calls (aider has no such cap: one message plus up to 3 reflections of its own). One task at
-a time: the model server uses every core.
-
-Needs the model in $KODO_HOME/models (``kodo model pull``); never downloads it. All 22 tasks
-take about an hour on 2 cores, so ``run_all.py`` runs this only when named (``local_model``).
+Per task: pass (the hidden tests pass), model turns, wall time. kodo runs through ``kodo eval``'s
+runner (OUT/kodo: results.jsonl, report.json). ``--compare`` adds mini-swe-agent and aider, each
+pip-installed into its own venv under /tmp/kodo-bench-venvs, on the same llama.cpp server. All
+get the task's prompt as is, temperature 0, kodo's reply cap (2048 tokens) and at most
+``--max-turns`` model calls (aider has no such cap: one message plus up to 3 reflections).
+Needs the model in $KODO_HOME/models (``kodo model pull``; never downloaded here). 22 tasks take
+an hour or more on 2 cores, so ``run_all.py`` runs this only when named (``local_model``).
 
     .venv/bin/python benchmarks/bench_local_model.py [--compare] [--tasks ID,ID] [--limit N]
 """
@@ -36,24 +33,27 @@ from typing import Any
 
 from kodo.batch.suite import HIDDEN_TEST, load_suite
 from kodo.batch.tasks import Task
+from kodo.models.factory import LOCAL_MAX_OUTPUT_TOKENS as MAX_TOKENS  # per reply
 
 SUITE = Path(__file__).resolve().parent.parent / "evals" / "small"
-VENVS = Path(tempfile.gettempdir()) / "kodo-bench-venvs"
 PACKAGES = {"mini": ("mini-swe-agent", "mini"), "aider": ("aider-chat", "aider")}
 MODEL_NAME = "openai/qwen2.5-coder-1.5b-instruct"  # litellm: any OpenAI-compatible server
-MINI_FLAGS = shlex.split(
-    "-y --exit-immediately -l 0 -c mini.yaml -c model.model_kwargs.temperature=0"
+MINI_FLAGS = shlex.split(  # text-based actions: the 1.5B model makes no well-formed tool calls
+    "-y --exit-immediately -l 0 --model-class litellm_textbased -c mini_textbased.yaml "
+    f"-c model.model_kwargs.temperature=0 -c model.model_kwargs.max_tokens={MAX_TOKENS}"
 )
+AIDER_SETTINGS = [{"name": MODEL_NAME, "extra_params": {"max_tokens": MAX_TOKENS}}]
 AIDER_FLAGS = shlex.split(  # aider sends temperature 0 by default
-    "--edit-format whole --yes-always --no-git --no-auto-commits --no-stream --no-pretty "
-    "--no-fancy-input --no-check-update --no-analytics --map-tokens 0 --no-show-model-warnings "
-    "--no-show-release-notes --no-restore-chat-history --openai-api-key dummy"
+    f"--model {MODEL_NAME} --openai-api-key dummy --edit-format whole --yes-always --no-git "
+    "--no-auto-commits --no-stream --no-pretty --no-fancy-input --no-check-update --no-analytics "
+    "--map-tokens 0 --no-show-model-warnings --no-show-release-notes --no-restore-chat-history"
 )
 AGENT_ENV = {  # mini-swe-agent: no first-run questions, banner or cost lookups
     "OPENAI_API_KEY": "dummy",
     "MSWEA_CONFIGURED": "true",
     "MSWEA_SILENT_STARTUP": "1",
     "MSWEA_COST_TRACKING": "ignore_errors",
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no network fetch at start
 }
 
 DETACHED: dict[str, Any] = {"stdin": subprocess.DEVNULL, "start_new_session": True}
@@ -70,8 +70,7 @@ class Outcome:
 Table = dict[str, dict[str, Outcome]]  # agent -> task id -> outcome
 
 
-class Unavailable(Exception):
-    """An agent that could not be installed or started."""
+class Unavailable(Exception): ...  # an agent that could not be installed or started
 
 
 def run_logged(
@@ -110,18 +109,15 @@ def model_server(model: Path, log: Path) -> Iterator[str]:
                 time.sleep(1)
             yield url
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGINT)
+            proc.terminate()  # SIGTERM: under xllamacpp, SIGINT does not stop `kodo model serve`
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                proc.kill()
                 proc.wait()
 
 
-def run_kodo(
-    tasks: list[Task], out: Path, model: Path, args: argparse.Namespace, table: Table
-) -> None:
+def run_kodo(tasks: list[Task], model: Path, args: argparse.Namespace, table: Table) -> None:
     """kodo through the ``kodo eval`` runner; fills ``table['kodo']``."""
     from kodo.batch.engine import run_batch
     from kodo.batch.report import build_report, write_report
@@ -130,8 +126,8 @@ def run_kodo(
     same = {"provider": "local", "model": str(model), "max_turns": args.max_turns}
     same["timeout_s"] = args.timeout_s
     ours = [t.model_copy(update={**same, "config": [*t.config, "temperature=0"]}) for t in tasks]
-    outcome = run_batch(ours, out, RunOptions(), workers=1)
-    write_report(out, build_report(SUITE.name, outcome.results))
+    outcome = run_batch(ours, args.out / "kodo", RunOptions(), workers=1)
+    write_report(args.out / "kodo", build_report(SUITE.name, outcome.results))
     table["kodo"] = {
         r.id: Outcome(r.tests_passed is True, r.turns, r.wall_s, r.status) for r in outcome.results
     }
@@ -142,7 +138,7 @@ def run_kodo(
 def install(name: str) -> Path:
     """The agent's executable in its own venv, installed on first use."""
     package, exe = PACKAGES[name]
-    venv = VENVS / name
+    venv = Path(tempfile.gettempdir()) / "kodo-bench-venvs" / name
     if (venv / ".installed").is_file():
         return venv / "bin" / exe
     print(f"installing {package} into {venv} ...", file=sys.stderr, flush=True)
@@ -163,9 +159,13 @@ def agent_argv(name: str, exe: Path, task: Task, url: str, tdir: Path, max_turns
         output = ["-o", str(tdir / "trajectory.json")]
         return [str(exe), *MINI_FLAGS, *limits, *output, "-m", MODEL_NAME, "-t", task.prompt]
     ws = tdir / "workspace"
-    files = [str(p.relative_to(ws)) for p in sorted(ws.rglob("*")) if p.is_file()]
+    files = [
+        str(p.relative_to(ws)) for p in sorted(ws.rglob("*")) if p.is_file() and p.name[0] != "."
+    ]
     logs = [f"--{kind}-history-file={tdir / kind}.txt" for kind in ("chat", "input", "llm")]
-    server = ["--model", MODEL_NAME, "--openai-api-base", url]
+    settings = tdir / "model-settings.yml"  # JSON is YAML
+    settings.write_text(json.dumps(AIDER_SETTINGS), encoding="utf-8")
+    server = [f"--openai-api-base={url}", f"--model-settings-file={settings}"]
     return [str(exe), *AIDER_FLAGS, *logs, *server, "--message", task.prompt, *files]
 
 
@@ -178,10 +178,8 @@ def count_turns(name: str, tdir: Path) -> int:
     return 0
 
 
-def run_other(
-    name: str, exe: Path, task: Task, url: str, out: Path, args: argparse.Namespace
-) -> Outcome:
-    tdir = out / task.id
+def run_other(name: str, exe: Path, task: Task, url: str, args: argparse.Namespace) -> Outcome:
+    tdir = args.out / name / task.id
     shutil.rmtree(tdir, ignore_errors=True)
     ws = tdir / "workspace"
     if task.files and Path(task.files).is_dir():
@@ -191,6 +189,7 @@ def run_other(
     home.mkdir()
     env = {**os.environ, **AGENT_ENV, "HOME": str(home), "OPENAI_API_BASE": url}
     env["MSWEA_GLOBAL_CONFIG_DIR"] = str(home / "mswea")
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"  # python: kodo's, as for kodo
     started = time.monotonic()
     argv = agent_argv(name, exe, task, url, tdir, args.max_turns)
     code = run_logged(argv, cwd=ws, env=env, log=tdir / "agent_output.txt", timeout=args.timeout_s)
@@ -201,7 +200,6 @@ def run_other(
         raise Unavailable(f"{task.id}: exited {code}: {lines[-1] if lines else 'no output'}")
     if task.hidden_tests:
         shutil.copytree(task.hidden_tests, ws, symlinks=True, dirs_exist_ok=True)
-    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"  # python: kodo's, with pytest
     test = ["bash", "-c", task.test or HIDDEN_TEST]
     test_code = run_logged(test, cwd=ws, env=env, log=tdir / "test_output.txt", timeout=600)
     return Outcome(test_code == 0, turns, wall, "timeout" if code is None else f"exit {code}")
@@ -240,10 +238,6 @@ def report(ids: list[str], table: Table, unavailable: dict[str, str]) -> dict[st
     }
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tasks", help="comma-separated task ids (default: all)")
@@ -268,35 +262,37 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"no such tasks in {SUITE}: {', '.join(sorted(missing))}")
         tasks = [t for t in tasks if t.id in wanted]
     tasks = tasks[: args.limit] if args.limit else tasks
-    out = Path(args.out or tempfile.mkdtemp(prefix="kodo-bench-local-")).resolve()
+    out = args.out = Path(args.out or tempfile.mkdtemp(prefix="kodo-bench-local-")).resolve()
     out.mkdir(parents=True, exist_ok=True)
     os.environ["KODO_HOME"] = str(out / "kodo-home")  # sessions; the model goes by path
-    signal.signal(signal.SIGTERM, _interrupted)  # so that the server is stopped on SIGTERM too
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop the server then too
     print(f"{len(tasks)} tasks; output in {out}", file=sys.stderr, flush=True)
 
     table: Table = {}
     unavailable: dict[str, str] = {}
+    status = 0
     try:
         with model_server(model, out / "server.log") as url:
             os.environ["KODO_LOCAL_URL"] = url
-            run_kodo(tasks, out / "kodo", model, args, table)
+            run_kodo(tasks, model, args, table)
             for name in ("mini", "aider") if args.compare else ():
                 try:
                     exe = install(name)
                     table[name] = {}
                     for t in tasks:
                         print(f"{name}: {t.id}", file=sys.stderr, flush=True)
-                        table[name][t.id] = run_other(name, exe, t, url, out / name, args)
+                        table[name][t.id] = run_other(name, exe, t, url, args)
                 except (Unavailable, OSError, subprocess.SubprocessError) as exc:
                     table.pop(name, None)
                     unavailable[name] = str(exc)
     except KeyboardInterrupt:
         print("interrupted; partial results follow", file=sys.stderr)
+        status = 130
     data = report([t.id for t in tasks], table, unavailable)
     (out / "comparison.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(data, indent=2))
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -48,3 +48,4 @@ def test_tasks_share_the_batchs_local_model(tmp_path: Path) -> None:
     assert sorted(i for i, r in results.items() if r["tests_passed"]) == ["t0", "t1", "t2"]
     assert len(requests) == 6
     assert all("tools" not in r and r["temperature"] == 0 for r in requests)
+    assert all(r["stop"] == ["<tool_response>"] for r in requests)

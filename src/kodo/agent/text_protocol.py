@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from kodo.models.base import Message, ToolSpec
-from kodo.models.text_calls import TextCall, parse_text_calls
+from kodo.models.text_calls import RESULT_TAG, TextCall, parse_text_calls
 
 CALL_EXAMPLE = '<tool_call>\n{"name": "bash", "arguments": {"command": "ls"}}\n</tool_call>'
 
@@ -40,7 +40,7 @@ def tools_prompt(specs: list[ToolSpec]) -> str:
 
 
 def result_message(name: str, output: str) -> Message:
-    return Message("user", f"<tool_response>\n[{name}]\n{output}\n</tool_response>")
+    return Message("user", f"{RESULT_TAG}\n[{name}]\n{output}\n</tool_response>")
 
 
 def render(messages: list[Message], *, text_mode: bool, specs: list[ToolSpec]) -> list[Message]:

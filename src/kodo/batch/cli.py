@@ -35,6 +35,7 @@ def options_from(args: argparse.Namespace, *, reference: bool = False) -> RunOpt
         user_config=read_user_config(),
         reference=reference,
         keep_workspaces=args.keep_workspaces,
+        exec_args=("--max-turns", str(args.max_turns)) if args.max_turns else (),
     )
 
 

@@ -21,7 +21,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         "ray://head:10001, or 'local' to start a private Ray here",
     )
     p.add_argument("-m", "--model", help="model for tasks that name none")
-    p.add_argument("--provider", choices=["openai", "openai-chat", "anthropic", "ollama"])
+    p.add_argument("--provider", choices=["openai", "openai-chat", "anthropic", "ollama", "local"])
+    p.add_argument("--max-turns", type=int, help="turn cap for tasks that set none")
     p.add_argument("--base-url", help="model server URL for tasks that name none")
     p.add_argument("--retry-failed", action="store_true", help="re-run recorded failures too")
     p.add_argument(

@@ -71,11 +71,12 @@ def _exec_argv(task: Task, opts: RunOptions, ws: Path) -> list[str]:
     ):
         if value:
             argv += [flag, value]
-    if task.max_turns:
-        argv += ["--max-turns", str(task.max_turns)]
     for item in task.config:
         argv += ["-c", item]
-    return [*argv, *opts.exec_args, "-"]
+    argv += opts.exec_args
+    if task.max_turns:  # after the batch-wide value: the task's own wins
+        argv += ["--max-turns", str(task.max_turns)]
+    return [*argv, "-"]
 
 
 @dataclass

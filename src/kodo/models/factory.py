@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from kodo.config import Config
 from kodo.models.base import Model, ModelError
 from kodo.models.errors import Endpoint
+from kodo.models.text_calls import RESULT_TAG
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com"
@@ -88,6 +89,9 @@ def _request_options(config: Config) -> dict[str, object]:
         temperature = LOCAL_TEMPERATURE
     max_tokens = config.max_output_tokens or (LOCAL_MAX_OUTPUT_TOKENS if local else None)
     options: dict[str, object] = {}
+    if local or config.tool_call_format == "text":
+        # Small models go on to write the tool's answer themselves; it must come from the tool.
+        options["stop"] = [RESULT_TAG]
     if temperature is not None:
         options["temperature"] = temperature
     if max_tokens is not None:

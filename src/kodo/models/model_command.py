@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 
@@ -45,6 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     url = server.start(args.port)
     print(url, flush=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

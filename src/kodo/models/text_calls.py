@@ -20,6 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+RESULT_TAG = "<tool_response>"  # opens a tool's result in the text protocol (Hermes/Qwen)
 MAX_TEXT = 200_000  # characters of a reply that are looked at
 MAX_STARTS = 200  # JSON starts tried per reply
 MAX_REPAIR = 300_000  # characters the lenient JSON repair may walk per reply
