@@ -1,4 +1,5 @@
-"""Whether a reply without tool calls finishes the task, or is a weak model stopping early.
+"""Whether a reply without tool calls finishes the task, or is a weak model stopping early; and
+what a task has seen so far (edits, passing checks, repeated calls) to judge that by.
 
 Small models often end a task with an empty reply, one word, code shown instead of written, or
 the task restated; accepting that ends the session "completed" with nothing done. Such replies
@@ -7,8 +8,12 @@ few words on purpose, so outside the compact profile only an empty reply is nudg
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from kodo.models.base import ToolCallRequest
+from kodo.tools.base import ToolOutput
 
 _WORD = re.compile(r"[a-z0-9_]+")
 _FENCE = re.compile(r"^\s*(```|~~~)", re.MULTILINE)
@@ -72,3 +77,46 @@ def assess(
             "result.",
         )
     return Verdict(True)
+
+
+REPEATED_FAILURE = (
+    "\nnote: this exact call already failed the same way before. Repeating it will not help: "
+    "read the error, then change the command or the code, or try another approach."
+)
+REPEATED_SUCCESS = (
+    "\nnote: this exact call already ran before with the same result. Do the next step, or "
+    "if the task is done, say so in one sentence."
+)
+_TIMING = re.compile(r"^wall time: .*$", re.MULTILINE)
+
+
+@dataclass
+class TaskProgress:
+    """What one ``run`` has seen, for nudges, repeat warnings and the final status."""
+
+    acted: bool = False  # a tool ran
+    verified: bool = False  # code ran successfully after the last file change
+    nudges: int = 0
+    outputs: dict[str, str] = field(default_factory=dict)  # call key -> its last output
+
+    def record(self, result: ToolOutput) -> None:
+        self.acted = True
+        meta = result.metadata
+        if meta.get("files"):
+            self.verified = False
+        elif result.ok and meta.get("runs_code") and not meta.get("background"):
+            self.verified = True
+
+    def repeat_note(self, call: ToolCallRequest, result: ToolOutput) -> str:
+        """A note for an identical call that gave the same output before, else ""."""
+        try:
+            args = json.dumps(json.loads(call.arguments or "{}"), sort_keys=True)
+        except json.JSONDecodeError:
+            args = call.arguments
+        key = f"{call.name}\0{args}"
+        output = _TIMING.sub("", result.output)
+        seen = self.outputs.get(key) == output
+        self.outputs[key] = output
+        if not seen:
+            return ""
+        return REPEATED_SUCCESS if result.ok else REPEATED_FAILURE

@@ -6,15 +6,13 @@ Everything the loop does is announced as an event; it never prints or writes fil
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kodo.agent.compaction import choose_cut, summarize
-from kodo.agent.completion import Verdict, assess, claims_success
+from kodo.agent.completion import TaskProgress, Verdict, assess, claims_success
 from kodo.agent.context import ContextMeter, context_window
 from kodo.agent.conversation import Conversation
 from kodo.agent.text_protocol import RepeatGuard, render
@@ -37,7 +35,7 @@ from kodo.events import (
 from kodo.models.base import Message, Model, ModelError, TextChunk, TokenUsage, ToolCallRequest
 from kodo.models.retry import Restart, stream_with_retry
 from kodo.text import cap_middle
-from kodo.tools.base import ToolContext, ToolOutput
+from kodo.tools.base import ToolContext
 from kodo.tools.registry import ToolRegistry
 
 EXIT_CODES: dict[SessionStatus, int] = {
@@ -47,17 +45,6 @@ EXIT_CODES: dict[SessionStatus, int] = {
     "token_budget": 3,
     "interrupted": 130,
 }
-
-
-REPEATED_FAILURE = (
-    "\nnote: this exact call already failed the same way before. Repeating it will not help: "
-    "read the error, then change the command or the code, or try another approach."
-)
-REPEATED_SUCCESS = (
-    "\nnote: this exact call already ran before with the same result. Do the next step, or "
-    "if the task is done, say so in one sentence."
-)
-_TIMING = re.compile(r"^wall time: .*$", re.MULTILINE)
 
 
 @dataclass
@@ -71,38 +58,6 @@ class RunOutcome:
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
-
-
-@dataclass
-class TaskProgress:
-    """What one ``run`` has seen, for nudges, repeat warnings and the final status."""
-
-    acted: bool = False  # a tool ran
-    verified: bool = False  # code ran successfully after the last file change
-    nudges: int = 0
-    outputs: dict[str, str] = field(default_factory=dict)  # call key -> its last output
-
-    def record(self, result: ToolOutput) -> None:
-        self.acted = True
-        meta = result.metadata
-        if meta.get("files"):
-            self.verified = False
-        elif result.ok and meta.get("runs_code") and not meta.get("background"):
-            self.verified = True
-
-    def repeat_note(self, call: ToolCallRequest, result: ToolOutput) -> str:
-        """A note for an identical call that gave the same output before, else ""."""
-        try:
-            args = json.dumps(json.loads(call.arguments or "{}"), sort_keys=True)
-        except json.JSONDecodeError:
-            args = call.arguments
-        key = f"{call.name}\0{args}"
-        output = _TIMING.sub("", result.output)
-        seen = self.outputs.get(key) == output
-        self.outputs[key] = output
-        if not seen:
-            return ""
-        return REPEATED_SUCCESS if result.ok else REPEATED_FAILURE
 
 
 @dataclass
