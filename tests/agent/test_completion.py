@@ -31,6 +31,16 @@ def test_code_shown_before_acting_is_nudged() -> None:
     assert not verdict.finished and "only showed code" in verdict.nudge
 
 
+def test_announced_work_without_a_call_is_nudged() -> None:
+    # Verbatim from the real model, after a failing test run.
+    text = (
+        "The test failed, indicating that the new endpoint did not pass the tests. I will "
+        "investigate the cause and fix the issue."
+    )
+    verdict = judge(text)
+    assert not verdict.finished and "called no tool" in verdict.nudge
+
+
 def test_the_task_restated_is_nudged() -> None:
     verdict = judge("Create hello.py that prints Hello, World! and run it.")
     assert not verdict.finished and "restates the task" in verdict.nudge

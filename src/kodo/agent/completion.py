@@ -27,6 +27,9 @@ _FAILED = re.compile(
     r"did not|didn't|not (yet )?(done|finished|complete))\b",
     re.IGNORECASE,
 )
+_INTENT = re.compile(
+    r"\b(i will|i'll|let me|let's|let us|i am going to|i'm going to|next,? i)\b", re.IGNORECASE
+)
 MIN_WORDS = 4
 RESTATED = 0.7  # share of the reply's words taken from the task
 
@@ -68,6 +71,11 @@ def assess(
             False,
             "You only showed code: nothing was written or run. Do the task with the tools: "
             "write the file(s), run them, and check the result.",
+        )
+    if _INTENT.search(text) and not claims_success(text):
+        return Verdict(
+            False,
+            f"You said what you would do next but called no tool. Do it now: {calling}.",
         )
     task_words = set(_words(task))
     if not _DONE.search(text) and sum(w in task_words for w in words) >= RESTATED * len(words):
