@@ -228,3 +228,19 @@ def test_a_reply_that_repeats_its_calls_is_cut_short(tmp_path: Path) -> None:
     assert commands == ["python3 hello.py", "cat hello.py"]
     kept = requests[1]["messages"][2]
     assert kept["role"] == "assistant" and kept["content"].count("<tool_call>") == 2
+
+
+def test_a_model_stuck_repeating_a_turn_is_told_then_stopped(tmp_path: Path) -> None:
+    # The real model sent these same three calls with the same results for 10 turns.
+    calls = [
+        Call("bash", {"command": "python3 -m fastapi run --port 8000"}),
+        Call("bash", {"command": "curl -s http://localhost:8000/"}),
+    ]
+    with ScriptedOpenAIServer([Reply(tool_calls=calls)] * 6) as srv:
+        run = run_kodo(exec_args(srv.base_url, *COMPACT, "add POST /add to app.py"), cwd=tmp_path)
+        requests = srv.requests
+    assert run.returncode == 1
+    assert len(requests) == 4
+    assert "exactly the same calls" in user_texts(requests[2])[-1]
+    end = run.of_type("session_completed")[-1]
+    assert end["status"] == "error" and "3 turns in a row" in end["error"]

@@ -95,6 +95,12 @@ REPEATED_SUCCESS = (
     "\nnote: this exact call already ran before with the same result. Do the next step, or "
     "if the task is done, say so in one sentence."
 )
+STUCK_TURNS = 3  # turns in a row made only of repeated calls before the run is stopped
+STUCK_NUDGE = (
+    "You sent exactly the same calls as before and got exactly the same results, so doing it "
+    "again cannot help. Read the output above and do something different: look at the files "
+    "involved, change the code or the command, or try another approach."
+)
 _TIMING = re.compile(r"^wall time: .*$", re.MULTILINE)
 
 
@@ -105,6 +111,7 @@ class TaskProgress:
     acted: bool = False  # a tool ran
     verified: bool = False  # code ran successfully after the last file change
     nudges: int = 0
+    stuck: int = 0  # turns in a row in which every call repeated an earlier one exactly
     outputs: dict[str, str] = field(default_factory=dict)  # call key -> its last output
 
     def record(self, result: ToolOutput) -> None:

@@ -12,7 +12,14 @@ from contextlib import closing
 from dataclasses import dataclass
 
 from kodo.agent.compaction import choose_cut, summarize
-from kodo.agent.completion import TaskProgress, Verdict, assess, claims_success
+from kodo.agent.completion import (
+    STUCK_NUDGE,
+    STUCK_TURNS,
+    TaskProgress,
+    Verdict,
+    assess,
+    claims_success,
+)
 from kodo.agent.context import ContextMeter, context_window
 from kodo.agent.conversation import Conversation
 from kodo.agent.text_protocol import RepeatGuard, render
@@ -129,10 +136,20 @@ class Agent:
                     ],
                 )
             )
-            for call in calls:
-                self._run_tool(call, progress)
+            repeated = [self._run_tool(call, progress) for call in calls]
             self.emit(TurnCompleted(turn=turn))
             if calls:
+                progress.stuck = progress.stuck + 1 if all(repeated) else 0
+                if progress.stuck >= STUCK_TURNS:
+                    error = (
+                        f"stopped: the model repeated the same calls with the same results "
+                        f"{STUCK_TURNS} turns in a row"
+                    )
+                    self.emit(Error(message=error))
+                    return RunOutcome("error", error=error)
+                if progress.stuck:
+                    self.conversation.add_user(STUCK_NUDGE)
+                    self.emit(UserMessage(text=STUCK_NUDGE, kind="nudge"))
                 continue
             verdict = self._judge(text, prompt, unknown, progress)
             if verdict.finished or progress.nudges >= self.config.max_nudges:
@@ -254,12 +271,14 @@ class Agent:
             )
         )
 
-    def _run_tool(self, call: ToolCallRequest, progress: TaskProgress) -> None:
+    def _run_tool(self, call: ToolCallRequest, progress: TaskProgress) -> bool:
+        """Runs one call; True when it repeated an earlier call with the same output."""
         self.emit(ToolCall(call_id=call.call_id, name=call.name, arguments=call.arguments))
         result = self.tools.dispatch(call.name, call.arguments, self.ctx)
         progress.record(result)
         output = cap_middle(result.output, self.config.tool_output_max_bytes)
-        output += progress.repeat_note(call, result)
+        note = progress.repeat_note(call, result)
+        output += note
         self.conversation.add_tool_result(call.call_id, call.name, output)
         self.emit(
             ToolResult(
@@ -270,3 +289,4 @@ class Agent:
                 metadata=result.metadata,
             )
         )
+        return bool(note)
