@@ -41,6 +41,17 @@ def test_announced_work_without_a_call_is_nudged() -> None:
     assert not verdict.finished and "called no tool" in verdict.nudge
 
 
+def test_a_call_that_cannot_be_read_is_sent_back() -> None:
+    # Verbatim from the real model: double quotes inside the command are not escaped.
+    text = (
+        '{"name": "bash", "arguments": {"command": "python3 -c \'from fastapi import FastAPI; '
+        'app.get("/health")(lambda: {"status": "ok"})\' > app.py"}'
+    )
+    verdict = judge(text, strict=False)
+    assert not verdict.finished and "could not be read" in verdict.nudge
+    assert "```bash" in verdict.nudge
+
+
 def test_the_task_restated_is_nudged() -> None:
     verdict = judge("Create hello.py that prints Hello, World! and run it.")
     assert not verdict.finished and "restates the task" in verdict.nudge

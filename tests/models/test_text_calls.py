@@ -498,3 +498,19 @@ def test_mixed_forms_keep_their_order() -> None:
 def test_a_fenced_call_is_reported_once() -> None:
     text = "```json\n" + json.dumps({"name": "shell", "arguments": {"command": "ls"}}) + "\n```"
     assert len(parse(text).calls) == 1
+
+
+def test_a_bash_block_is_a_call_where_bash_is_offered() -> None:
+    reply = "Let me run it:\n```bash\n$ python3 hello.py\n```\n"
+    assert parse_text_calls(reply, ["bash", "write_file"]).calls == [
+        TextCall("bash", json.dumps({"command": "python3 hello.py"}))
+    ]
+
+
+def test_a_bash_block_is_only_an_example_beside_other_calls_or_without_bash() -> None:
+    json_call = '```json\n{"name": "bash", "arguments": {"command": "ls"}}\n```\n'
+    reply = json_call + "Later you can clean up:\n```bash\nrm -r build\n```\n"
+    calls = parse_text_calls(reply, ["bash"]).calls
+    assert [json.loads(c.arguments)["command"] for c in calls] == ["ls"]
+    assert parse_text_calls("```bash\nrm -r build\n```\n", ["shell"]).calls == []
+    assert parse_text_calls("```bash\nrm -r build\n", ["bash"]).calls == []  # never closed

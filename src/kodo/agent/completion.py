@@ -19,7 +19,7 @@ _WORD = re.compile(r"[a-z0-9_]+")
 _FENCE = re.compile(r"^\s*(```|~~~)", re.MULTILINE)
 _DONE = re.compile(
     r"\b(done|complete[d]?|finished|created|fixed|implemented|pass(es|ed|ing)?|works|working|"
-    r"succe(ss|eded|ssfully)|wrote|written|added|updated|saved|printed|verified|resolved|ok)\b",
+    r"succe(ss|eded|ssfully)|wrote|written|added|updated|saved|printed|verified|resolved)\b",
     re.IGNORECASE,
 )
 _FAILED = re.compile(
@@ -29,6 +29,9 @@ _FAILED = re.compile(
 )
 _INTENT = re.compile(
     r"\b(i will|i'll|let me|let's|let us|i am going to|i'm going to|next,? i)\b", re.IGNORECASE
+)
+_CALL_SHAPED = re.compile(
+    r"<tool_call>|\"name\"\s*:\s*\"[\w.-]+\"\s*,\s*\"(arguments|parameters)\"\s*:"
 )
 MIN_WORDS = 4
 RESTATED = 0.7  # share of the reply's words taken from the task
@@ -54,6 +57,13 @@ def assess(
     """``acted``: a tool has run since the task was given; ``verified``: code ran successfully
     after the last file change, so a terse "Done." is believable; ``strict``: a small model,
     checked for every kind of premature stop."""
+    if _CALL_SHAPED.search(text):
+        plain = " For a command, a ```bash fenced block works too." if "bash" in tools else ""
+        return Verdict(
+            False,
+            "Your tool call could not be read: its JSON is not valid (a double quote inside a "
+            f'string must be written \\"). Send the call again.{plain}',
+        )
     if verified and claims_success(text):
         return Verdict(True)
     calling = f"call a tool ({', '.join(tools)})" if tools else "continue"

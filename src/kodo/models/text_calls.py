@@ -34,6 +34,7 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _FILE = re.compile(r"[ \t]*(?:#+[ \t]*)?[*_`]*[ \t]*file[ \t]*:[*_` \t]*([^\s*`]+)[*_`\s]*", re.I)
 _BEGIN_PATCH = re.compile(r"^[ \t]*\*\*\* Begin Patch[ \t]*$", re.M)
 _END_PATCH = re.compile(r"^[ \t]*\*\*\* End Patch[ \t]*$", re.M)
+_SHELL_INFO = frozenset({"bash", "sh", "shell", "console", "shell-session"})
 _FENCE_LINE = re.compile(r"^(?:```|~~~)", re.M)
 _XML_FUNCTION = re.compile(r"<function=([\w.\-]+)>")
 _XML_END = re.compile(r"</function>|</tool_call>")
@@ -94,6 +95,8 @@ class _Parser:
         self._patches()
         self._xml_functions()
         self._json_values()
+        if not self.found:
+            self._shell_blocks()
         reply = ParsedReply([], [])
         for _, name, args in sorted(self.found, key=lambda found: found[0]):
             if name in self.offered:
@@ -142,6 +145,30 @@ class _Parser:
                 spans.append((starts[head], min(starts[j + 1], len(self.text))))
             i = j + 1
         self._blank(spans)
+
+    def _shell_blocks(self) -> None:
+        """A fenced ```bash block, run by the compact profile's ``bash`` tool: the form small
+        models write most reliably, with no JSON to escape (mini-swe-agent's whole protocol).
+        Only where ``bash`` is offered and the reply holds no other call."""
+        if "bash" not in self.offered:
+            return
+        lines = self.text.split("\n")
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line) + 1)
+        i = 0
+        while i < len(lines):
+            m = _FENCE.fullmatch(lines[i])
+            if not m:
+                i += 1
+                continue
+            fence, j = m[1], i + 1
+            while j < len(lines) and not _closes(lines[j], fence):
+                j += 1
+            body = [line.removeprefix("$ ") for line in lines[i + 1 : j]]
+            if m[2].strip().lower() in _SHELL_INFO and j < len(lines) and any(body):
+                self._add(starts[i], "bash", {"command": "\n".join(body).strip()})
+            i = j + 1
 
     def _patches(self) -> None:
         """A Codex patch, ``*** Begin Patch`` to ``*** End Patch`` (or a fence, or the end)."""
