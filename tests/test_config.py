@@ -49,3 +49,22 @@ def test_bad_config_names_the_problem(tmp_path: Path, kodo_home: Path) -> None:
         load_config(tmp_path, profile="nope")
     with pytest.raises(ConfigError, match="KEY=VALUE"):
         load_config(tmp_path, overrides=["model"])
+
+
+def test_the_provider_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    keyless = load_config(tmp_path)
+    assert (keyless.provider, keyless.provider_defaulted) == ("local", True)
+    assert keyless.profile_name == "compact" and keyless.tool_call_format == "text"
+    assert keyless.model == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
+    assert load_config(tmp_path).model == "claude-sonnet-4-5"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
+    chosen = load_config(tmp_path)
+    assert (chosen.provider, chosen.provider_defaulted, chosen.model) == ("openai", False, "gpt-5")
+    assert chosen.profile_name == "full" and chosen.tool_call_format == "auto"
+    explicit = load_config(tmp_path, flags={"provider": "local", "model": "x.gguf"})
+    assert not explicit.provider_defaulted and explicit.tool_output_max_bytes == 4000

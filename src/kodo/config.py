@@ -177,9 +177,9 @@ def flags_from_args(args: Any) -> dict[str, Any]:
 
 
 def _provider_from_environment() -> str:
-    """With no provider configured, a key in the environment says which service the person
-    uses; with none, the embedded local model works offline."""
-    if os.environ.get("OPENAI_API_KEY", "").strip():
+    """With no provider configured, a key (or a server URL) in the environment says which
+    service the person uses; with neither, the embedded local model works offline."""
+    if any(os.environ.get(v, "").strip() for v in ("OPENAI_API_KEY", "OPENAI_BASE_URL")):
         return "openai"
     if os.environ.get("ANTHROPIC_API_KEY", "").strip():
         return "anthropic"
