@@ -172,7 +172,7 @@ class ShellRenderer:
         if event.ok and meta.get("files"):
             from rich.syntax import Syntax
 
-            c.print("[bold]patch[/]", highlight=False)
+            c.print(f"[bold]{_escape(title)}[/]", highlight=False)
             diff = meta.get("diff") or event.output
             c.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
             return
