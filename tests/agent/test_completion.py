@@ -52,6 +52,16 @@ def test_a_call_that_cannot_be_read_is_sent_back() -> None:
     assert "```bash" in verdict.nudge
 
 
+def test_work_handed_back_to_the_user_is_nudged() -> None:
+    # Verbatim from the real model after `python3 app.py` failed: app.py did not exist.
+    text = (
+        "The file `app.py` does not exist in the workspace. You need to create it or replace "
+        "its content with the provided code."
+    )
+    verdict = judge(text)
+    assert not verdict.finished and "do it yourself" in verdict.nudge
+
+
 def test_the_task_restated_is_nudged() -> None:
     verdict = judge("Create hello.py that prints Hello, World! and run it.")
     assert not verdict.finished and "restates the task" in verdict.nudge

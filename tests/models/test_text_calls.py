@@ -514,3 +514,21 @@ def test_a_bash_block_is_only_an_example_beside_other_calls_or_without_bash() ->
     assert [json.loads(c.arguments)["command"] for c in calls] == ["ls"]
     assert parse_text_calls("```bash\nrm -r build\n```\n", ["shell"]).calls == []
     assert parse_text_calls("```bash\nrm -r build\n", ["bash"]).calls == []  # never closed
+
+
+def test_a_block_named_by_its_first_comment_or_a_bare_path_is_written() -> None:
+    # Verbatim shape from the real model: the code, then the command that checks it.
+    reply = (
+        "Here's the corrected code:\n\n```python\n# average.py\ndef average(n):\n"
+        "    return 1\n```\n\nThen I ran:\n\n```bash\npython3 -m pytest -q\n```\n"
+    )
+    calls = parse_text_calls(reply, ["bash", "write_file"]).calls
+    assert [c.name for c in calls] == ["write_file", "bash"]
+    assert json.loads(calls[0].arguments) == {
+        "path": "average.py",
+        "content": "# average.py\ndef average(n):\n    return 1\n",
+    }
+    bare = parse_text_calls("**mean.py**\n```python\nimport sys\n```\n", ["write_file"])
+    assert json.loads(bare.calls[0].arguments)["path"] == "mean.py"
+    example = "For example:\n```python\nprint(1)\n```\n"
+    assert parse_text_calls(example, ["bash", "write_file"]).calls == []

@@ -30,6 +30,7 @@ _FAILED = re.compile(
 _INTENT = re.compile(
     r"\b(i will|i'll|let me|let's|let us|i am going to|i'm going to|next,? i)\b", re.IGNORECASE
 )
+_DELEGATED = re.compile(r"\byou (need|should|must|can|have|will need|may need) to\b", re.I)
 _CALL_SHAPED = re.compile(
     r"<tool_call>|\"name\"\s*:\s*\"[\w.-]+\"\s*,\s*\"(arguments|parameters)\"\s*:"
 )
@@ -86,6 +87,12 @@ def assess(
         return Verdict(
             False,
             f"You said what you would do next but called no tool. Do it now: {calling}.",
+        )
+    if _DELEGATED.search(text):
+        return Verdict(
+            False,
+            f"Do not tell the user what to do: you have the tools, so do it yourself now: "
+            f"{calling}.",
         )
     task_words = set(_words(task))
     if not _DONE.search(text) and sum(w in task_words for w in words) >= RESTATED * len(words):

@@ -32,6 +32,10 @@ _DECODER = json.JSONDecoder(strict=False)  # strict=False: raw newlines/tabs ins
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _FILE = re.compile(r"[ \t]*(?:#+[ \t]*)?[*_`]*[ \t]*file[ \t]*:[*_` \t]*([^\s*`]+)[*_`\s]*", re.I)
+# Aider's "whole" form: the file's path alone on the line before the fence.
+_BARE_PATH = re.compile(r"[ \t]*[*_`]*([\w./-]+\.[A-Za-z0-9]{1,8})[*_`]*:?[ \t]*")
+# A path in a comment on the block's first line: ``# average.py``, ``// app.js``.
+_PATH_COMMENT = re.compile(r"[ \t]*(?:#|//|--)[ \t]*([\w./-]+\.[A-Za-z0-9]{1,8})[ \t]*")
 _BEGIN_PATCH = re.compile(r"^[ \t]*\*\*\* Begin Patch[ \t]*$", re.M)
 _END_PATCH = re.compile(r"^[ \t]*\*\*\* End Patch[ \t]*$", re.M)
 _SHELL_INFO = frozenset({"bash", "sh", "shell", "console", "shell-session"})
@@ -92,10 +96,11 @@ class _Parser:
     def run(self) -> ParsedReply:
         # Each pass blanks out what it took, so that later passes do not read it again.
         self._file_blocks()
+        files = len(self.found)
         self._patches()
         self._xml_functions()
         self._json_values()
-        if not self.found:
+        if len(self.found) == files:  # no call but whole files: fenced commands may run
             self._shell_blocks()
         reply = ParsedReply([], [])
         for _, name, args in sorted(self.found, key=lambda found: found[0]):
@@ -138,7 +143,11 @@ class _Parser:
             head = i - 1
             while head >= 0 and not lines[head].strip():
                 head -= 1
-            header = _FILE.fullmatch(lines[head]) if head >= 0 else None
+            header = None
+            if head >= 0:
+                header = _FILE.fullmatch(lines[head]) or _BARE_PATH.fullmatch(lines[head])
+            if header is None and i + 1 < j and m[2].strip().lower() not in _SHELL_INFO:
+                header, head = _PATH_COMMENT.fullmatch(lines[i + 1]), i
             if header and j < len(lines):  # unclosed: a truncated file would be written short
                 content = "".join(line + "\n" for line in lines[i + 1 : j])
                 self._add(starts[head], "write_file", {"path": header[1], "content": content})
@@ -149,7 +158,7 @@ class _Parser:
     def _shell_blocks(self) -> None:
         """A fenced ```bash block, run by the compact profile's ``bash`` tool: the form small
         models write most reliably, with no JSON to escape (mini-swe-agent's whole protocol).
-        Only where ``bash`` is offered and the reply holds no other call."""
+        Only where ``bash`` is offered and the reply holds no call but whole files."""
         if "bash" not in self.offered:
             return
         lines = self.text.split("\n")
