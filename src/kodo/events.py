@@ -42,7 +42,7 @@ class UserMessage(_Event):
 
     type: Literal["user_message"] = "user_message"
     text: str
-    kind: Literal["prompt", "instructions", "nudge"] = "prompt"
+    kind: Literal["prompt", "instructions", "nudge", "attachment"] = "prompt"
 
 
 class TextDelta(_Event):

@@ -226,8 +226,8 @@ def test_a_reply_that_repeats_its_calls_is_cut_short(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     commands = [json.loads(r["arguments"])["command"] for r in run.of_type("tool_call")]
     assert commands == ["python3 hello.py", "cat hello.py"]
-    kept = requests[1]["messages"][2]
-    assert kept["role"] == "assistant" and kept["content"].count("<tool_call>") == 2
+    kept = next(m for m in requests[1]["messages"] if m["role"] == "assistant")
+    assert kept["content"].count("<tool_call>") == 2
 
 
 def test_a_model_stuck_repeating_a_turn_is_told_then_stopped(tmp_path: Path) -> None:
@@ -244,3 +244,21 @@ def test_a_model_stuck_repeating_a_turn_is_told_then_stopped(tmp_path: Path) -> 
     assert "exactly the same calls" in user_texts(requests[2])[-1]
     end = run.of_type("session_completed")[-1]
     assert end["status"] == "error" and "3 turns in a row" in end["error"]
+
+
+def test_files_the_task_names_are_shown_to_a_small_model_first(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "listutils.py").write_text("def largest(xs):\n    return min(xs)\n")
+    (tmp_path / "secret.txt").write_text("outside-the-workspace\n")
+    task = "The test fails. Fix listutils.py (not ../secret.txt or missing.py)."
+    with ScriptedOpenAIServer([Reply(text="I fixed largest() in listutils.py, done.")]) as srv:
+        run = run_kodo(exec_args(srv.base_url, *COMPACT, task), cwd=ws)
+        messages = srv.requests[0]["messages"]
+    assert run.returncode == 0, run.stderr
+    attached, prompt = messages[-2]["content"], messages[-1]["content"]
+    assert prompt == task
+    assert "FILE: listutils.py\n```\ndef largest(xs):\n    return min(xs)\n```" in attached
+    assert "outside-the-workspace" not in attached and "missing.py" not in attached
+    kinds = [e["kind"] for e in run.of_type("user_message")]
+    assert kinds == ["attachment", "prompt"]

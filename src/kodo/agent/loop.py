@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 
+from kodo.agent.attachments import named_files
 from kodo.agent.compaction import choose_cut, summarize
 from kodo.agent.completion import (
     STUCK_NUDGE,
@@ -99,6 +100,11 @@ class Agent:
         self.window = context_window(config)
 
     def run(self, prompt: str) -> RunOutcome:
+        if self.config.profile_name == "compact":
+            attached = named_files(prompt, self.ctx.cwd, self.config)
+            if attached:
+                self.conversation.add_user(attached)
+                self.emit(UserMessage(text=attached, kind="attachment"))
         self.conversation.add_user(prompt)
         self.emit(UserMessage(text=prompt))
         progress = TaskProgress()
