@@ -67,8 +67,11 @@ def test_the_task_restated_is_nudged() -> None:
     assert not verdict.finished and "restates the task" in verdict.nudge
 
 
-def test_a_real_summary_finishes() -> None:
-    assert judge("I created hello.py and ran it; it printed Hello, World! as expected.").finished
+def test_a_real_summary_finishes_once_a_check_passed() -> None:
+    summary = "I created hello.py and ran it; it printed Hello, World! as expected."
+    assert judge(summary, verified=True).finished
+    unchecked = judge(summary)  # verbatim case: "I updated average.py", nothing run after
+    assert not unchecked.finished and "nothing has shown that it works" in unchecked.nudge
 
 
 def test_capable_models_are_only_nudged_for_an_empty_reply() -> None:
@@ -101,4 +104,7 @@ def test_progress_tracks_checks_after_the_last_edit_and_repeats() -> None:
     progress.record(ToolOutput("Success.", metadata={"files": [{"path": "t.py"}]}))
     assert not progress.verified
     progress.record(ToolOutput("listing", metadata={"runs_code": False, "exit_code": 0}))
+    assert not progress.verified
+    nothing = "exit code 0\noutput:\n\nRan 0 tests in 0.000s\n\nOK\n"
+    progress.record(ToolOutput(nothing, metadata={"runs_code": True, "exit_code": 0}))
     assert not progress.verified

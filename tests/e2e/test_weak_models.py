@@ -85,12 +85,16 @@ def test_file_block_writes_content_without_escaping(tmp_path: Path) -> None:
     script = [
         Reply(text=f"FILE: greet.py\n```python\n{body}```\n"),
         Reply(text="Created greet.py with greet(); it returns the greeting."),
+        Reply(text="```bash\npython3 -c 'import greet'\n```"),
+        Reply(text="Created greet.py with greet(); importing it works."),
     ]
     with ScriptedOpenAIServer(script) as srv:
         run = run_kodo(exec_args(srv.base_url, *COMPACT, *TEXT, "write greet.py"), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "greet.py").read_text() == body
-    assert completed(run)["verified"] is False  # written, never run
+    nudges = [e["text"] for e in run.of_type("user_message") if e["kind"] == "nudge"]
+    assert len(nudges) == 1 and "nothing has shown that it works" in nudges[0]
+    assert completed(run)["verified"] is True
 
 
 def test_empty_and_one_word_replies_get_a_nudge_then_work_goes_on(tmp_path: Path) -> None:
@@ -134,6 +138,7 @@ def test_code_shown_instead_of_written_is_sent_back(tmp_path: Path) -> None:
     script = [
         Reply(text=shown),
         Reply(tool_calls=[Call("write_file", {"path": "hello.py", "content": "print(1)"})]),
+        Reply(tool_calls=[Call("bash", {"command": "python3 hello.py"})]),
         Reply(text="Created hello.py as asked and it is done."),
     ]
     with ScriptedOpenAIServer(script) as srv:

@@ -77,6 +77,12 @@ def assess(
             f"Your reply has no tool call. If the task is not finished, {calling} now. If it is "
             "finished, say in one sentence what you did and how you checked it.",
         )
+    if acted and claims_success(text):
+        return Verdict(
+            False,
+            "You say it is done, but nothing has shown that it works yet: run the code or its "
+            "tests now and read the result. If it passes, say so in one sentence.",
+        )
     if not acted and _FENCE.search(text):
         return Verdict(
             False,
@@ -118,6 +124,8 @@ STUCK_NUDGE = (
     "again cannot help. Read the output above and do something different: look at the files "
     "involved, change the code or the command, or try another approach."
 )
+# A test run that ran nothing is no check: Python 3.11's unittest exits 0 after "Ran 0 tests".
+_NO_TESTS = re.compile(r"\bRan 0 tests\b|\bcollected 0 items\b|\bno tests ran\b")
 _TIMING = re.compile(r"^wall time: .*$", re.MULTILINE)
 
 
@@ -137,7 +145,7 @@ class TaskProgress:
         if meta.get("files"):
             self.verified = False
         elif result.ok and meta.get("runs_code") and not meta.get("background"):
-            self.verified = True
+            self.verified = not _NO_TESTS.search(result.output)
 
     def repeat_note(self, call: ToolCallRequest, result: ToolOutput) -> str:
         """A note for an identical call that gave the same output before, else ""."""
