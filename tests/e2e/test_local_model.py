@@ -16,7 +16,8 @@ from tests.e2e.harness import kodo_env, run_kodo
 
 MODEL = REAL_KODO_HOME / "models" / QWEN_CODER_1_5B.filename
 
-pytestmark = pytest.mark.slow
+# Two to ten model turns at a few tokens per second on a 2-core CPU, more when the CPU is shared.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture
