@@ -42,6 +42,7 @@ from kodo.events import (
 )
 from kodo.models.base import Message, Model, ModelError, TextChunk, TokenUsage, ToolCallRequest
 from kodo.models.retry import Restart, stream_with_retry
+from kodo.models.text_calls import parse_text_calls
 from kodo.text import cap_middle
 from kodo.tools.base import ToolContext
 from kodo.tools.registry import ToolRegistry
@@ -174,8 +175,6 @@ class Agent:
 
     def _calls_in_text(self, text: str) -> tuple[list[ToolCallRequest], list[str]]:
         """Tool calls the model wrote in its reply, and names it called that are no tools."""
-        from kodo.models.text_calls import parse_text_calls
-
         parsed = parse_text_calls(text, self.tools.names)
         return [self._text_call(c.name, c.arguments) for c in parsed.calls], parsed.unknown
 

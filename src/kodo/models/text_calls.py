@@ -16,7 +16,7 @@ import ast
 import bisect
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,18 +128,9 @@ class _Parser:
         if "write_file" not in self.offered:
             return
         lines = self.text.split("\n")
-        starts = [0]
-        for line in lines:
-            starts.append(starts[-1] + len(line) + 1)
-        i, spans = 0, []
-        while i < len(lines):
-            m = _FENCE.fullmatch(lines[i])
-            if not m or (m[1][0] == "`" and "`" in m[2]):
-                i += 1
-                continue
-            fence, j = m[1], i + 1  # a closing fence: the same character, at least as many
-            while j < len(lines) and not _closes(lines[j], fence):
-                j += 1
+        starts = _line_starts(lines)
+        spans = []
+        for i, j, m in _fenced(lines):
             head = i - 1
             while head >= 0 and not lines[head].strip():
                 head -= 1
@@ -152,7 +143,6 @@ class _Parser:
                 content = "".join(line + "\n" for line in lines[i + 1 : j])
                 self._add(starts[head], "write_file", {"path": header[1], "content": content})
                 spans.append((starts[head], min(starts[j + 1], len(self.text))))
-            i = j + 1
         self._blank(spans)
 
     def _shell_blocks(self) -> None:
@@ -162,22 +152,11 @@ class _Parser:
         if "bash" not in self.offered:
             return
         lines = self.text.split("\n")
-        starts = [0]
-        for line in lines:
-            starts.append(starts[-1] + len(line) + 1)
-        i = 0
-        while i < len(lines):
-            m = _FENCE.fullmatch(lines[i])
-            if not m:
-                i += 1
-                continue
-            fence, j = m[1], i + 1
-            while j < len(lines) and not _closes(lines[j], fence):
-                j += 1
+        starts = _line_starts(lines)
+        for i, j, m in _fenced(lines):
             body = [line.removeprefix("$ ") for line in lines[i + 1 : j]]
             if m[2].strip().lower() in _SHELL_INFO and j < len(lines) and any(body):
                 self._add(starts[i], "bash", {"command": "\n".join(body).strip()})
-            i = j + 1
 
     def _patches(self) -> None:
         """A Codex patch, ``*** Begin Patch`` to ``*** End Patch`` (or a fence, or the end)."""
@@ -377,6 +356,30 @@ def _xml_value(value: str) -> Any:
         if isinstance(parsed, dict | list):
             return parsed
     return value
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    """The offset of each line in the text, and one past the end."""
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    return starts
+
+
+def _fenced(lines: list[str]) -> Iterator[tuple[int, int, re.Match[str]]]:
+    """Each fenced block: its opening line, its closing line (``len(lines)`` when it is never
+    closed) and the opening fence's match (fence, info string)."""
+    i = 0
+    while i < len(lines):
+        m = _FENCE.fullmatch(lines[i])
+        if not m or (m[1][0] == "`" and "`" in m[2]):
+            i += 1
+            continue
+        j = i + 1  # a closing fence: the same character, at least as many
+        while j < len(lines) and not _closes(lines[j], m[1]):
+            j += 1
+        yield i, j, m
+        i = j + 1
 
 
 def _closes(line: str, fence: str) -> bool:
