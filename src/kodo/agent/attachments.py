@@ -31,7 +31,8 @@ def named_files(task: str, cwd: Path, config: Config) -> str | None:
         seen.add(path)
         if hidden.covers(path):
             continue
-        data = path.read_bytes()[: MAX_FILE_BYTES + 1]
+        with path.open("rb") as f:  # a huge file is never read whole
+            data = f.read(MAX_FILE_BYTES + 1)
         if looks_binary(data) or len(data) > MAX_FILE_BYTES or total + len(data) > MAX_TOTAL_BYTES:
             continue
         total += len(data)
