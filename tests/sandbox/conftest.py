@@ -60,7 +60,15 @@ def procs_with(marker: str) -> list[int]:
     return found
 
 
-def wait_gone(marker: str, timeout_s: float = 3.0) -> list[int]:
+def wait_present(marker: str, count: int, timeout_s: float = 10.0) -> list[int]:
+    """Processes started in the background take a moment to exist on a loaded machine."""
+    deadline = time.monotonic() + timeout_s
+    while len(found := procs_with(marker)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def wait_gone(marker: str, timeout_s: float = 10.0) -> list[int]:
     deadline = time.monotonic() + timeout_s
     while (left := procs_with(marker)) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -15,7 +15,7 @@ import pytest
 
 from kodo.config import Config
 from kodo.sandbox import mounts
-from tests.sandbox.conftest import free_port, procs_with, wait_gone
+from tests.sandbox.conftest import free_port, wait_gone, wait_present
 
 PY = sys.executable
 
@@ -203,7 +203,7 @@ def test_close_leaves_no_orphans(sandbox, workspace: Path) -> None:
     ex = sandbox()
     ex.start(["bash", "-c", f"sleep {marker} & setsid sleep {marker}.5 & wait"], cwd=workspace)
     sh(ex, f"setsid sleep {marker}.7 >/dev/null 2>&1 &", workspace)
-    assert len(procs_with(marker)) >= 3
+    assert len(wait_present(marker, 3)) >= 3
     ex.close()
     assert wait_gone(marker) == []
 

@@ -90,3 +90,17 @@ def test_escalated_background_process_is_managed_too() -> None:
         ex.close()
     shutil.rmtree(ws, ignore_errors=True)
     assert handle.poll() is not None
+
+
+def test_a_reply_written_in_pieces_comes_back_whole(ctx: ToolContext) -> None:
+    pieces = (
+        "import sys, time\nfor line in sys.stdin:\n"
+        "    for part in ('got', ' ', line.strip(), '\\n'):\n"
+        "        sys.stdout.write(part); sys.stdout.flush(); time.sleep(0.05)\n"
+    )
+    pid = call(ctx, "shell", command=[sys.executable, "-c", pieces], background=True).metadata[
+        "process_id"
+    ]
+    out = call(ctx, "process", action="write", id=pid, input="ping\n", wait_ms=5000)
+    assert out.output.endswith("got ping\n")
+    call(ctx, "process", action="stop", id=pid)

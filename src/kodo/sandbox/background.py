@@ -7,8 +7,11 @@ import itertools
 import os
 import signal
 import threading
+import time
 
 MAX_UNREAD_BYTES = 1 << 20
+QUIET_S = 0.1
+MID_LINE_QUIET_S = 0.5
 _ids = itertools.count(1)
 
 
@@ -36,6 +39,7 @@ class UnreadOutput:
         self._fd = fd
         self._buf = bytearray()
         self._dropped = 0
+        self._received = 0
         self._eof = False
         self._cond = threading.Condition()
         threading.Thread(target=self._loop, name=f"output-{fd}", daemon=True).start()
@@ -50,6 +54,7 @@ class UnreadOutput:
                         self._cond.notify_all()
                         return
                     self._buf += data
+                    self._received += len(data)
                     excess = len(self._buf) - MAX_UNREAD_BYTES
                     if excess > 0:
                         del self._buf[:excess]
@@ -67,8 +72,24 @@ class UnreadOutput:
         return self._eof
 
     def wait_for_output(self, wait_s: float) -> None:
+        """Waits for the first output, then until the stream goes quiet (longer mid-line), so a
+        reply written in several small writes comes back whole rather than as its first piece."""
+        deadline = time.monotonic() + wait_s
         with self._cond:
-            self._cond.wait_for(lambda: self._buf or self._eof, timeout=wait_s)
+            if not self._cond.wait_for(lambda: self._buf or self._eof, timeout=wait_s):
+                return
+            while not self._eof:
+                quiet = QUIET_S if self._buf.endswith(b"\n") else MID_LINE_QUIET_S
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                seen = self._received
+                grew = self._cond.wait_for(
+                    lambda seen=seen: self._received != seen or self._eof,
+                    timeout=min(quiet, left),
+                )
+                if not grew:
+                    return
 
     def take(self, wait_s: float = 0.0) -> str:
         if wait_s > 0:
