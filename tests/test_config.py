@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from kodo.config import ConfigError, load_config
+from kodo.config import ConfigError, load_config, read_project_config
+from kodo.trust import TrustStore
 
 
 def write(path: Path, text: str) -> None:
@@ -26,6 +27,8 @@ def test_precedence_home_project_profile_env_override_flag(
     home_toml = 'model = "home"\nmax_turns = 7\n[profiles.fast]\nmax_turns = 3\n'
     write(kodo_home / "config.toml", home_toml)
     write(tmp_path / ".kodo" / "config.toml", 'model = "project"\n')
+    assert load_config(tmp_path).model == "home"  # model needs trust: it decides the cost
+    TrustStore(kodo_home).trust(read_project_config(tmp_path))
     assert load_config(tmp_path).model == "project"
     assert load_config(tmp_path).max_turns == 7
     assert load_config(tmp_path, profile="fast").max_turns == 3

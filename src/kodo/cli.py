@@ -94,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
     dg.set_defaults(handler="kodo.diagnose.cli:run")
 
+    tr = sub.add_parser(
+        "trust", help="let a project's .kodo/config.toml change security settings (sandbox, ...)"
+    )
+    tr.add_argument("path", nargs="?", help="project folder (default: current)")
+    tr.add_argument("--list", action="store_true", help="list trusted projects")
+    tr.set_defaults(handler="kodo.trust_command:run")
+    ut = sub.add_parser("untrust", help="stop trusting a project's .kodo/config.toml")
+    ut.add_argument("path", nargs="?", help="project folder (default: current)")
+    ut.set_defaults(handler="kodo.trust_command:run_untrust")
+
     ms = sub.add_parser(
         "mcp-server", help="serve kodo over stdio as an MCP server (tool: kodo_task)"
     )

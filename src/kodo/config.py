@@ -1,19 +1,23 @@
 """One typed configuration object, merged from defaults, config files, a profile, env and flags.
 
 Precedence, lowest first: built-in defaults, ``$KODO_HOME/config.toml``, the project's
-``.kodo/config.toml``, the selected profile (``[profiles.NAME]`` in either file), ``KODO_*``
+``.kodo/config.toml`` (only its harmless keys until the person trusts the project: see
+``kodo.trust``), the selected profile (``[profiles.NAME]`` in either file), ``KODO_*``
 environment variables, ``--config KEY=VALUE`` overrides, then explicit CLI flags.
 API keys are never stored here: only the *name* of the variable that holds one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kodo.trust import ProjectConfig, TrustStore, project_config_path
 
 Provider = Literal["openai", "openai-chat", "anthropic", "ollama", "local"]
 ToolCallFormat = Literal["auto", "native", "text"]
@@ -136,6 +140,42 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
 
 
+def read_project_config(cwd: Path) -> ProjectConfig:
+    """The project's ``.kodo/config.toml``, read once so its data and hash always agree. When
+    the project folder is the person's home, that file is their own config, not a project's."""
+    root = cwd.resolve()
+    path = project_config_path(root)
+    own = kodo_home() / "config.toml"
+    if not path.is_file() or os.path.realpath(path) == os.path.realpath(own):
+        return ProjectConfig(root, {}, None)
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return ProjectConfig(root, data, hashlib.sha256(raw).hexdigest())
+
+
+def project_trust(cwd: Path) -> tuple[ProjectConfig, bool]:
+    """The project's config and whether the person trusts it as it is now."""
+    project = read_project_config(cwd)
+    if project.digest is None:
+        return project, True
+    return project, TrustStore(kodo_home()).trusts(project)
+
+
+def untrusted_warning(cwd: Path) -> str | None:
+    """One line naming what an untrusted project config wanted to set, or None."""
+    project, trusted = project_trust(cwd)
+    withheld = [] if trusted else project.withheld()
+    if not withheld:
+        return None
+    return (
+        f"kodo: ignoring settings from the untrusted {project_config_path(project.root)}: "
+        f"{', '.join(withheld)} (review the file, then `kodo trust` to apply them)"
+    )
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
@@ -193,10 +233,9 @@ def load_config(
     flags: dict[str, Any] | None = None,
     profile: str | None = None,
 ) -> Config:
-    files = [kodo_home() / "config.toml", cwd / ".kodo" / "config.toml"]
-    data: dict[str, Any] = {}
-    for path in files:
-        data = _merge(data, _read_toml(path))
+    project, trusted = project_trust(cwd)
+    data = _read_toml(kodo_home() / "config.toml")
+    data = _merge(data, project.data if trusted else project.safe_part())
     for var, key in _ENV_KEYS.items():
         if os.environ.get(var):
             data[key] = os.environ[var]

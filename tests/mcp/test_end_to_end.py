@@ -20,9 +20,10 @@ def patch_add(path: str, body: str) -> str:
     return f"*** Begin Patch\n*** Add File: {path}\n{lines}*** End Patch\n"
 
 
-def test_kodo_exec_offers_and_calls_a_configured_servers_tools(tmp_path: Path, marker: str) -> None:
-    config = tmp_path / ".kodo" / "config.toml"
-    config.parent.mkdir()
+def test_kodo_exec_offers_and_calls_a_configured_servers_tools(
+    tmp_path: Path, kodo_home: Path, marker: str
+) -> None:
+    config = kodo_home / "config.toml"  # the person's config: a project's needs trust
     config.write_text(
         f"[mcp_servers.demo]\ncommand = {json.dumps(PY)}\nargs = {json.dumps([DEMO, marker])}\n\n"
         f'[mcp_servers.broken]\ncommand = "{tmp_path / "no-such-server"}"\n'

@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from kodo.config import Config, ConfigError, flags_from_args, load_config
+from kodo.config import Config, ConfigError, flags_from_args, load_config, untrusted_warning
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, ConfigError) as exc:
         print(f"kodo: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if warning := untrusted_warning(cwd):
+        print(warning, file=sys.stderr)
     return run_session(
         config,
         cwd,

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kodo.config import ConfigError, load_config
+from kodo.config import ConfigError, load_config, untrusted_warning
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -27,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
     flags = {"sandbox_mode": args.sandbox, "network_access": args.network}
     try:
         config = load_config(workspace, flags=flags)
+        if warning := untrusted_warning(workspace):
+            print(warning, file=sys.stderr)
         executor = create_executor(config, workspace)
     except (ConfigError, SandboxUnavailable) as exc:
         print(f"kodo: {exc}", file=sys.stderr)

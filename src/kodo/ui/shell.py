@@ -21,7 +21,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kodo.config import Config, ConfigError, flags_from_args, kodo_home, load_config
+from kodo.config import (
+    Config,
+    ConfigError,
+    flags_from_args,
+    kodo_home,
+    load_config,
+    project_trust,
+    untrusted_warning,
+)
+from kodo.trust import TrustStore, project_config_path
 from kodo.ui.input import TypeAhead
 
 if TYPE_CHECKING:
@@ -457,11 +466,37 @@ def resume_into(shell: Shell, resume: str) -> None:
     shell._opened = session
 
 
+def _ask_trust(cwd: Path) -> None:
+    """Once per session, before the config is read: an untrusted project config that wants to
+    change security settings is shown, key by key, and applied only if the person says so."""
+    project, trusted = project_trust(cwd)
+    keys = [] if trusted else project.withheld()
+    if not keys:
+        return
+    if not sys.stdin.isatty():
+        print(untrusted_warning(cwd), file=sys.stderr)
+        return
+    print(
+        f"{project_config_path(project.root)} wants to set: {', '.join(keys)}\n"
+        "Settings like these can turn the sandbox or network on and off, start programs on "
+        "this machine or send your API key elsewhere. Only trust a project you know."
+    )
+    try:
+        answer = input("Trust this project and apply them? [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() in ("y", "yes"):
+        TrustStore(kodo_home()).trust(project)
+    else:
+        print("Ignored for this session (`kodo trust` applies them later).")
+
+
 def _setup(args: argparse.Namespace) -> tuple[Config, Path]:
     cwd = Path(args.cd or ".").expanduser().resolve()
     if not cwd.is_dir():
         raise ShellError(f"--cd {args.cd}: not a directory")
     try:
+        _ask_trust(cwd)
         config = load_config(
             cwd, overrides=args.config, flags=flags_from_args(args), profile=args.profile
         )
