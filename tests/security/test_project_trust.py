@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from kodo.agent.instructions import project_instructions
+from kodo.agent.skills import SkillError, discover_skills
 from kodo.config import load_config, project_trust, untrusted_warning
 from tests.e2e.harness import kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
@@ -193,3 +195,35 @@ def test_the_shell_asks_once_showing_the_keys(tmp_path: Path, kodo_home: Path) -
         assert "Trust this project" not in screen  # asked once: trusted now
     finally:
         term.close()
+
+
+def test_project_instructions_and_skills_cannot_link_to_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bait: Path
+) -> None:
+    secret = bait / "id_rsa"
+    secret.write_text("BEGIN-SECRET-KEY")
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "AGENTS.md").symlink_to(secret)
+    skill = repo / ".kodo" / "skills" / "leak"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").symlink_to(secret)
+    good = repo / ".kodo" / "skills" / "fine"
+    good.mkdir()
+    (good / "SKILL.md").write_text("---\nname: fine\ndescription: ok\n---\nbody")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "AGENTS.md").write_text("project rules")
+    monkeypatch.chdir(repo)
+    text = project_instructions(repo / "docs") or ""
+    assert "project rules" in text and "BEGIN-SECRET-KEY" not in text
+    skills, problems = discover_skills(repo)
+    (fine,) = [s for s in skills if s.source == "project"]
+    assert fine.name == "fine"
+    assert any("links outside" in p for p in problems)
+    # positive control: the link does reach the secret when read naively
+    assert (repo / "AGENTS.md").read_text() == "BEGIN-SECRET-KEY"
+    # a skill swapped for a link after discovery is refused when loaded
+    (good / "SKILL.md").unlink()
+    (good / "SKILL.md").symlink_to(secret)
+    with pytest.raises(SkillError, match="links outside"):
+        fine.body()

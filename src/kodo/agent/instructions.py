@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from kodo.agent.skills import Skill, skills_prompt
+from kodo.agent.skills import Skill, lies_in, skills_prompt
 from kodo.config import kodo_home
 
 INSTRUCTIONS_FILE = "AGENTS.md"
@@ -47,7 +47,7 @@ def instruction_files(cwd: Path) -> list[Path]:
     chain = [cwd, *cwd.parents]
     for directory in reversed(chain[: chain.index(root) + 1]):
         candidate = directory / INSTRUCTIONS_FILE
-        if candidate.is_file():
+        if candidate.is_file() and lies_in(candidate, root):
             found.append(candidate)
     return found
 

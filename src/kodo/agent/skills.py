@@ -8,6 +8,7 @@ it needs it, which keeps every request small.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,14 +22,24 @@ class SkillError(Exception):
     pass
 
 
+def lies_in(path: Path, root: Path) -> bool:
+    """Whether ``path``, links resolved, is inside ``root``. A project's AGENTS.md or skill
+    that is a link to ``~/.ssh/id_rsa`` would otherwise be read on the host and sent to the
+    model provider."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
+
+
 @dataclass
 class Skill:
     name: str
     description: str
     path: Path  # the SKILL.md file
     source: str  # builtin, user or project
+    root: Path  # the skills folder it came from; its files must stay inside
 
     def body(self) -> str:
+        if not lies_in(self.path, self.root):
+            raise SkillError(f"{self.path}: links outside {self.root}; not read")
         return _split_front_matter(self.path.read_text(encoding="utf-8"), self.path)[1]
 
     def files(self) -> list[Path]:
@@ -51,12 +62,15 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict, str]:
     return meta, body.strip()
 
 
-def _load(path: Path, source: str) -> Skill:
+def _load(path: Path, source: str, root: Path) -> Skill:
+    if not lies_in(path, root):
+        raise SkillError(f"{path}: links outside {root}; skipped")
     meta, _ = _split_front_matter(path.read_text(encoding="utf-8"), path)
     name, description = meta.get("name"), meta.get("description")
     if not isinstance(name, str) or not isinstance(description, str):
         raise SkillError(f"{path}: front matter needs string fields 'name' and 'description'")
-    return Skill(name=name, description=" ".join(description.split()), path=path, source=source)
+    description = " ".join(description.split())
+    return Skill(name=name, description=description, path=path, source=source, root=root)
 
 
 def skill_roots(cwd: Path) -> list[tuple[str, Path]]:
@@ -77,7 +91,7 @@ def discover_skills(cwd: Path) -> tuple[list[Skill], list[str]]:
             continue
         for path in sorted(root.glob(f"*/{SKILL_FILE}")):
             try:
-                skill = _load(path, source)
+                skill = _load(path, source, root)
             except (SkillError, OSError) as exc:
                 problems.append(str(exc))
                 continue

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from kodo.agent.skills import Skill
+from kodo.agent.skills import Skill, SkillError
 from kodo.tools.base import ToolContext, ToolOutput
 
 
@@ -30,7 +30,11 @@ class LoadSkillTool:
         if skill is None:
             known = ", ".join(self.skills) or "none"
             return ToolOutput(f"error: no skill named {args.name!r}. Skills: {known}.", ok=False)
-        text = f"# Skill: {skill.name}\n\n{skill.body()}"
+        try:
+            body = skill.body()
+        except (SkillError, OSError) as exc:
+            return ToolOutput(f"error: skill {skill.name!r} cannot be read: {exc}", ok=False)
+        text = f"# Skill: {skill.name}\n\n{body}"
         files = skill.files()
         if files:
             text += "\n\nFiles of this skill (read them with read_file when needed):\n"
