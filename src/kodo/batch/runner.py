@@ -31,7 +31,9 @@ class RunOptions:
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
     default_model: str | None = None  # what kodo would use with no -m; for cost and reports
     user_config: str | None = None  # contents of the user's config.toml, given to each task
-    kodo_argv: tuple[str, ...] = (sys.executable, "-m", "kodo")
+    # -P: the task's workspace is the working directory, and a module planted there must not
+    # shadow kodo's own imports on the host
+    kodo_argv: tuple[str, ...] = (sys.executable, "-P", "-m", "kodo")
     exec_args: tuple[str, ...] = ()
     reference: bool = False  # overlay the task's solution instead of running the agent
     keep_workspaces: bool = False
@@ -202,8 +204,8 @@ def _run(
         workspace.copy_into(Path(task.hidden_tests), ws)
     if task.test:
         out = tdir / "test_output.txt"
-        code = procs.run(
-            ["bash", "-c", task.test],
+        code = procs.run(  # in the sandbox: the code under test is what the model wrote
+            [*opts.kodo_argv, "sandbox", "-C", str(ws), "--", "bash", "-c", task.test],
             cwd=ws,
             env=env,
             stdin=None,

@@ -33,7 +33,16 @@ def exec_command(
     cwd: Path, model: str | None, provider: str | None, base_url: str | None
 ) -> list[str]:
     """The ``kodo exec`` command line; the prompt goes on stdin so no prompt is read as a flag."""
-    argv = [sys.executable, "-m", "kodo", "exec", "--json", "-C", str(cwd)]
+    argv = [
+        sys.executable,
+        "-P",
+        "-m",
+        "kodo",
+        "exec",
+        "--json",
+        "-C",
+        str(cwd),
+    ]  # -P: cwd is untrusted
     for flag, value in (("-m", model), ("--provider", provider), ("--base-url", base_url)):
         if value:
             argv += [flag, value]
