@@ -9,7 +9,16 @@ import subprocess
 from kodo.diagnose import diagnose_paths
 from tests.diagnose.conftest import KODO
 
-TOP_KEYS = {"verdict", "findings", "timeline", "validation", "world_size", "files", "lines_scanned"}
+TOP_KEYS = {
+    "verdict",
+    "findings",
+    "timeline",
+    "validation",
+    "world_size",
+    "files",
+    "lines_scanned",
+    "problems",
+}
 FINDING_KEYS = {"class", "confidence", "summary", "ranks", "hosts", "evidence", "fixes"}
 
 

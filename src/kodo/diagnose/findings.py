@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,12 +17,18 @@ KIND_CLASS: dict[str, tuple[str, float]] = {
     "nccl_ops_failed": ("collective_timeout", 0.6),
     "heartbeat": ("collective_timeout", 0.65),
     "work_progress": ("collective_timeout", 0.6),
+    "watchdog_frames": ("collective_timeout", 0.6),
+    "store_timeout": ("collective_timeout", 0.62),
+    "fingerprint_mismatch": ("rank_desync", 0.88),
     "desync_lagging": ("rank_desync", 0.85),
     "fr_missing": ("rank_desync", 0.85),
     "op_mismatch": ("rank_desync", 0.85),
     "gpu_oom": ("gpu_oom", 0.92),
     "cuda_error": ("cuda_error", 0.88),
-    "xid": ("cuda_error", 0.9),
+    "gpu_hw": ("gpu_hardware", 0.92),
+    "nvls_error": ("nvlink_fabric", 0.9),
+    "arch_error": ("version_mismatch", 0.88),
+    "acs_enabled": ("p2p_hang", 0.55),
     "iface_error": ("network_interface", 0.85),
     "socket_error": ("network_interface", 0.75),
     "ib_error": ("ib_transport", 0.88),
@@ -34,12 +41,14 @@ KIND_CLASS: dict[str, tuple[str, float]] = {
     "slurm_time_limit": ("slurm_time_limit", 0.95),
     "slurm_oom": ("slurm_oom", 0.93),
     "slurm_node_fail": ("slurm_node_fail", 0.93),
+    "slurm_infra": ("slurm_node_fail", 0.9),
     "slurm_preempted": ("slurm_task_failure", 0.8),
     "slurm_task_exit": ("slurm_task_failure", 0.68),
     "k8s_oom": ("k8s_oom_killed", 0.93),
     "k8s_crashloop": ("k8s_crashloop", 0.8),
     "k8s_image": ("k8s_image_pull", 0.93),
     "k8s_sched": ("k8s_scheduling", 0.9),
+    "k8s_pending": ("k8s_scheduling", 0.6),
     "k8s_evicted": ("k8s_evicted", 0.92),
 }
 SACCT_CLASS = {
@@ -54,13 +63,31 @@ NCCL_CODE_CLASS = {
     "unhandled cuda error": ("cuda_error", 0.7),
     "ncclSystemError": ("network_interface", 0.55),
     "unhandled system error": ("network_interface", 0.55),
-    "ncclRemoteError": ("rank_crash", 0.55),
-    "remote process exited or there was a network error": ("rank_crash", 0.55),
     "ncclInvalidUsage": ("rank_desync", 0.5),
     "invalid usage": ("rank_desync", 0.5),
     "ncclInvalidArgument": ("rank_desync", 0.5),
 }
+# Failure messages (NCCL codes, ``Cuda failure '...'``, nccl-tests) mapped by meaning.
+MESSAGE_CLASS = (
+    ("out of memory", ("gpu_oom", 0.8)),
+    ("peer access", ("p2p_hang", 0.8)),
+    ("system not yet initialized", ("nvlink_fabric", 0.85)),
+    ("named symbol not found", ("version_mismatch", 0.85)),
+    ("no kernel image", ("version_mismatch", 0.85)),
+    ("ECC", ("gpu_hardware", 0.9)),
+    ("unhandled cuda error", ("cuda_error", 0.6)),
+    ("unhandled system error", ("network_interface", 0.55)),
+    ("remote process exited", ("network_interface", 0.5)),
+    ("ncclRemoteError", ("network_interface", 0.5)),
+)
 SUSPECT_IFACES = ("lo", "docker", "virbr", "veth", "cni", "flannel")
+SUSPECT_ADDRS = ("127.", "fe80:", "169.254.")
+XID_CLASS = {
+    "74": "nvlink_fabric",
+    **dict.fromkeys(("48", "63", "64", "79", "92", "94", "95", "119", "120"), "gpu_hardware"),
+}
+K8S_CLASSES = ("k8s_oom_killed", "k8s_crashloop", "k8s_image_pull", "k8s_scheduling", "k8s_evicted")
+MAX_QUOTED = 4  # lines quoted by an ``unknown`` finding
 XID_MEANING = {
     "13": "graphics engine exception",
     "31": "GPU memory page fault",
@@ -89,15 +116,29 @@ class _Group:
 def classify(s: Signal, analysis: RankAnalysis) -> tuple[str, float] | None:
     if s.kind == "sacct_row":
         return SACCT_CLASS.get(s.fields["state"])
-    if s.kind == "nccl_error":
-        return NCCL_CODE_CLASS.get(s.fields["code"], ("unknown", 0.4))
+    if s.kind == "xid":
+        return (XID_CLASS.get(s.fields["xid"], "cuda_error"), 0.9)
+    if s.kind in ("nccl_error", "cuda_failure", "nccl_test_failure"):
+        code = s.fields.get("code") or s.fields.get("msg", "")
+        hit = NCCL_CODE_CLASS.get(code) or _by_message(s.text)
+        if hit and hit[1] <= 0.5 and analysis.crash_signals:
+            return ("rank_crash", 0.55)  # a peer really crashed: the remote error follows it
+        return hit or ("cuda_error", 0.55) if s.kind == "cuda_failure" else hit
+    if s.kind == "busy_progress":
+        return None
     if s.kind == "py_exception":
         crash = analysis.crash_signals.get(s.rank) if s.rank is not None else None
         return ("rank_crash", 0.72) if crash is s else None
     return KIND_CLASS.get(s.kind)
 
 
-def build_findings(signals: list[Signal], analysis: RankAnalysis) -> list[Finding]:
+def _by_message(text: str) -> tuple[str, float] | None:
+    return next((hit for words, hit in MESSAGE_CLASS if words in text), None)
+
+
+def build_findings(
+    signals: list[Signal], analysis: RankAnalysis, notable: list[Signal] | None = None
+) -> list[Finding]:
     groups: dict[str, _Group] = {}
 
     def put(cls: str, conf: float, sigs: list[Signal]) -> None:
@@ -113,8 +154,11 @@ def build_findings(signals: list[Signal], analysis: RankAnalysis) -> list[Findin
         if f.rank is not None and f.rank in analysis.reasons and f.exitcode not in (None, -15):
             put("rank_crash", 0.75 if f.root else 0.7, f.evidence)
     _version_mismatch(signals, put)
+    _mixed_hosts(signals, "net_plugin", "plugin", put)
+    _mixed_hosts(signals, "driver_version", "driver", put)
     _suspect_interface(signals, groups, put)
     _p2p_hang(signals, analysis, groups, put)
+    _stopped_after_init(signals, groups, put)
     if analysis.mismatched:
         diverged = [
             s for s in signals if s.kind == "watchdog_timeout" and s.rank in analysis.mismatched
@@ -124,23 +168,39 @@ def build_findings(signals: list[Signal], analysis: RankAnalysis) -> list[Findin
     timeouts = groups.get("collective_timeout")
     if timeouts and len(groups) > 1:
         timeouts.confidence = min(timeouts.confidence, 0.6)  # a symptom of the other findings
-    if "gpu_oom" in groups or "cuda_error" in groups:
+    if {"gpu_oom", "cuda_error", "gpu_hardware", "nvlink_fabric"} & set(groups):
         rc = groups.get("rank_crash")
         if rc:
             rc.confidence = min(rc.confidence, 0.6)
-
-    findings = [_finding(g, analysis) for g in groups.values()]
+    unknown = groups.pop("unknown", None)
+    k8s_context = _k8s_context(signals)
+    findings = [_finding(g, analysis, k8s_context) for g in groups.values()]
     findings.sort(key=lambda f: -f.confidence)
     if not findings:
-        findings.append(
-            Finding(
-                class_="unknown",
-                confidence=0.0,
-                summary="No known failure signature found in the input.",
-                fixes=FIXES["unknown"],
-            )
-        )
+        findings.append(_unknown(unknown.signals if unknown else [], notable or []))
     return findings
+
+
+def _unknown(weak: list[Signal], notable: list[Signal]) -> Finding:
+    """No rule is confident: quote the first and the most anomalous error lines instead."""
+    quoted: list[Signal] = []
+    for s in [*weak, *notable]:
+        if len(quoted) < MAX_QUOTED and all((s.file, s.line) != (q.file, q.line) for q in quoted):
+            quoted.append(s)
+    if quoted:
+        summary = (
+            "No known failure signature; first and most anomalous error lines: "
+            f"{quoted[0].file}:{quoted[0].line}: {quoted[0].text[:120]}"
+        )
+    else:
+        summary = "No known failure signature and no error-looking line in the input."
+    return Finding(
+        class_="unknown",
+        confidence=0.0,
+        summary=summary,
+        evidence=[Evidence(file=s.file, line=s.line, text=s.text) for s in quoted],
+        fixes=FIXES["unknown"],
+    )
 
 
 def _version_mismatch(signals: list[Signal], put: Put) -> None:
@@ -152,15 +212,46 @@ def _version_mismatch(signals: list[Signal], put: Put) -> None:
         put("version_mismatch", 0.85, list(by_version.values()))
 
 
+def _mixed_hosts(signals: list[Signal], kind: str, key: str, put: Put) -> None:
+    """Different libraries/drivers loaded on different hosts: the odd hosts out come first."""
+    by_host: dict[str, tuple[str, Signal]] = {}
+    for s in signals:
+        if s.kind == kind and s.host:
+            by_host.setdefault(s.host, (s.fields.get(key) or "internal", s))
+    states = {state for state, _ in by_host.values()}
+    if len(states) < 2:
+        return
+    count = {st: sum(1 for v, _ in by_host.values() if v == st) for st in states}
+    ordered = sorted(by_host.values(), key=lambda v: (count[v[0]], v[0] != "internal"))
+    put("version_mismatch", 0.8, [s for _, s in ordered])
+
+
 def _suspect_interface(signals: list[Signal], groups: dict[str, _Group], put: Put) -> None:
-    bad = [
-        s
-        for s in signals
-        if s.kind == "nccl_iface" and s.fields["iface"].startswith(SUSPECT_IFACES)
-    ]
+    bad = [s for s in signals if s.kind == "nccl_iface" and _suspect(s.fields["list"])]
     if bad:
         trouble = {"collective_timeout", "network_interface", "rendezvous_failure"} & set(groups)
         put("network_interface", 0.78 if trouble else 0.6, bad)
+
+
+def _suspect(iface_list: str) -> bool:
+    """Any selected interface is loopback, a container bridge, or has no routable address."""
+    for entry in re.findall(r"(?:\[\d+\])?([\w.-]+):([\w.:%-]+)", iface_list):
+        name, addr = entry
+        if name.startswith(SUSPECT_IFACES) or addr.startswith(SUSPECT_ADDRS):
+            return True
+    return False
+
+
+def _stopped_after_init(signals: list[Signal], groups: dict[str, _Group], put: Put) -> None:
+    """nccl-tests printed its header but no result row and no error: it hung in a collective."""
+    header = [s for s in signals if s.kind == "nccl_tests_header"]
+    if not header or groups or any(s.kind == "nccl_tests_row" for s in signals):
+        return
+    hosts = {s.host for s in signals if s.host}
+    if len(hosts) <= 1:
+        put("p2p_hang", 0.6, header)
+    else:
+        put("collective_timeout", 0.55, header)
 
 
 def _p2p_hang(
@@ -175,7 +266,34 @@ def _p2p_hang(
         put("p2p_hang", 0.72, p2p[:2])
 
 
-def _finding(g: _Group, analysis: RankAnalysis) -> Finding:
+def _k8s_context(signals: list[Signal]) -> dict[str, list[Signal]]:
+    """``Name:``/``Node:`` lines per file: a describe dump is about the pod it names."""
+    ctx: dict[str, list[Signal]] = {}
+    for s in signals:
+        if s.kind in ("k8s_pod", "k8s_node"):
+            ctx.setdefault(s.file, []).append(s)
+    return ctx
+
+
+def _k8s_names(sigs: list[Signal], ctx: dict[str, list[Signal]]) -> list[str]:
+    """The pod a finding is about first, then its node."""
+    pods: list[str] = []
+    nodes: list[str] = []
+    for s in sigs:
+        pod, node = s.fields.get("pod"), s.fields.get("host")
+        for c in ctx.get(s.file, []):
+            if c.line <= s.line and c.kind == "k8s_pod" and not pod:
+                pod = c.fields["pod"]
+            if c.line <= s.line and c.kind == "k8s_node" and not node:
+                node = c.fields["host"]
+        if pod and pod not in pods:
+            pods.append(pod)
+        if node and node not in nodes:
+            nodes.append(node)
+    return pods + nodes
+
+
+def _finding(g: _Group, analysis: RankAnalysis, k8s_context: dict[str, list[Signal]]) -> Finding:
     culprit_order = {r: i for i, r in enumerate(analysis.culprits)}
     ranks = {s.rank for s in g.signals if s.rank is not None}
     if g.cls in ("collective_timeout", "rank_desync", "rank_crash", "p2p_hang"):
@@ -191,6 +309,8 @@ def _finding(g: _Group, analysis: RankAnalysis) -> Finding:
         h = analysis.rank_hosts.get(r)
         if h and h not in hosts:
             hosts.append(h)
+    if g.cls in K8S_CLASSES:
+        hosts = _k8s_names(g.signals, k8s_context)
     for s in g.signals:
         for h in (s.host, s.fields.get("peer")):
             if h and h not in hosts:

@@ -70,6 +70,23 @@ FIXES: dict[str, list[str]] = {
         "In VMs and containers make sure the GPUs' PCIe topology is exposed (`nvidia-smi topo "
         "-m`) and run the CUDA p2pBandwidthLatencyTest sample.",
     ],
+    "nvlink_fabric": [
+        "NVLink/NVSwitch fabric state is broken on this host (NVLS multicast, Fabric Manager, "
+        "Xid 74): check `systemctl status nvidia-fabricmanager` and `nvidia-smi -q | grep -A3 "
+        "Fabric` (State Completed, Status Success) before rescheduling.",
+        "If the Fabric Manager was restarted while GPUs were in use, reset the GPUs or reboot "
+        "the node; the multicast state does not recover on its own.",
+        "NCCL_NVLS_ENABLE=0 avoids NVLink SHARP as a stopgap (slower all-reduce); drain and "
+        "repair the node rather than running on it long-term.",
+    ],
+    "gpu_hardware": [
+        "This is a GPU hardware fault (ECC, fallen off the bus, row-remap failure), not a code "
+        "bug: drain the node and run `nvidia-smi -q -d ECC,ROW_REMAPPER` and `dcgmi diag -r 3`.",
+        "Reset the GPU (or reboot) to clear pending retirements; if errors return on the same "
+        "GPU, RMA it. Exclude the node (--exclude / a taint) until it passes diagnostics.",
+        "Restart the job from its last checkpoint on healthy nodes; the other ranks only failed "
+        "because this GPU did.",
+    ],
     "shm_exhausted": [
         "Give the job more /dev/shm: `docker run --shm-size=16g` (or --ipc=host); in Kubernetes "
         "mount an emptyDir with medium: Memory at /dev/shm.",
@@ -79,6 +96,11 @@ FIXES: dict[str, list[str]] = {
     "version_mismatch": [
         "Run the same container image (same PyTorch, NCCL and CUDA) on every node; compare "
         "`python -c 'import torch; print(torch.__version__, torch.cuda.nccl.version())'`.",
+        "'named symbol not found' / 'no kernel image is available': the NCCL or PyTorch build "
+        "has no kernels for this GPU architecture; install a build (or rebuild NCCL with "
+        "NVCC_GENCODE) that includes the GPU's sm_XX.",
+        "Net plugins and drivers must match too: the same libnccl-net.so (e.g. HPC-X/SHARP or "
+        "aws-ofi-nccl) and the same driver version on every host.",
         "Make sure no node picks up a different libnccl via LD_LIBRARY_PATH or NCCL plugins.",
         "Upgrade the GPU driver if the CUDA runtime is newer than the driver supports.",
     ],

@@ -15,6 +15,8 @@ FailureClass = Literal[
     "network_interface",
     "ib_transport",
     "p2p_hang",
+    "nvlink_fabric",
+    "gpu_hardware",
     "shm_exhausted",
     "version_mismatch",
     "rendezvous_failure",
@@ -67,6 +69,9 @@ class Diagnosis(BaseModel):
     world_size: int | None = None
     files: list[str] = Field(default_factory=list)
     lines_scanned: int = 0
+    problems: list[str] = Field(
+        default_factory=list, description="inputs that were unreadable, empty, binary or cut"
+    )
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)

@@ -14,7 +14,10 @@ from kodo.diagnose.scanner import Signal
 
 # Exceptions that are the *consequence* of a collective failing, not a rank's own crash.
 COMM_EXCEPTIONS = ("DistBackendError", "ChildFailedError", "DistNetworkError", "DistStoreError")
-CRASH_KINDS = ("gpu_oom", "cuda_error", "xid", "py_exception")
+CRASH_KINDS = ("gpu_oom", "cuda_error", "xid", "gpu_hw", "py_exception")
+# Wording of collective *mismatch* reports: desync evidence, not a rank's own crash.
+MISMATCH_WORDS = ("Detected mismatch between collectives", "Mismatched collective")
+DEFAULT_TIMEOUTS_MS = {600_000: "10 min", 1_800_000: "30 min"}
 SIGTERM, SIGABRT = -15, -6
 
 AddCulprit = Callable[[int, int, str, Signal | None], None]
@@ -108,6 +111,8 @@ def _is_crash(s: Signal) -> bool:
     if s.kind != "py_exception":
         return s.kind in CRASH_KINDS
     exc = s.fields.get("exc", "")
+    if any(w in s.fields.get("msg", "") for w in MISMATCH_WORDS):
+        return False
     return not exc.endswith(COMM_EXCEPTIONS) and not exc.startswith("nccl")
 
 
@@ -147,6 +152,10 @@ def analyse(signals: list[Signal]) -> RankAnalysis:
         elif s.kind == "fr_missing":
             for r in s.fields["ranks"].replace(" ", "").split(","):
                 add(int(r), 0, "flight recorder: never joined the collective", s)
+        elif s.kind == "fingerprint_mismatch":
+            other = s.fields.get("other_op", "?")
+            why = f"ran {s.fields['op']} while rank {s.fields.get('other', '?')} ran {other}"
+            add(int(s.fields["rank"]), 0, f"collective fingerprint differs: {why}", s)
 
     crash_signals: dict[int, Signal] = {}
     for s in sorted(signals, key=_time_key):
@@ -185,6 +194,8 @@ def analyse(signals: list[Signal]) -> RankAnalysis:
                     None,
                 )
 
+    if not reasons:
+        _slow_peer(signals, set(timeouts), add)
     order.sort()
     errors = [s for s in signals if s.kind not in INFO_KINDS]
     first = min(errors, key=_time_key) if errors else None
@@ -201,6 +212,29 @@ def analyse(signals: list[Signal]) -> RankAnalysis:
         first_error=first,
         crash_signals=crash_signals,
     )
+
+
+def _slow_peer(signals: list[Signal], timed_out: set[int], add: AddCulprit) -> None:
+    """Ranks waited in a store/barrier read and timed out: the peer not waiting is the culprit.
+
+    Rank 0 hosts the store and runs main-process-first work (tokenising, loading, saving);
+    when it is not among the waiting ranks and the wait equals a default timeout, it was
+    simply slow outside any collective.
+    """
+    waiting = {s.rank for s in signals if s.kind == "store_timeout" and s.rank is not None}
+    busy = next((s for s in signals if s.kind == "busy_progress"), None)
+    if not waiting and busy is None:
+        return  # a watchdog report alone does not say who else was not waiting
+    waiting |= timed_out
+    if not waiting or 0 in waiting:
+        return
+    limit = next((int(s.fields["timeout_ms"]) for s in signals if "timeout_ms" in s.fields), None)
+    why = "not waiting with the others"
+    if busy is not None:
+        why += f" (busy outside any collective: {busy.fields['what'].lower()})"
+    if limit in DEFAULT_TIMEOUTS_MS:
+        why += f"; the wait hit the default {DEFAULT_TIMEOUTS_MS[limit]} timeout"
+    add(0, 3, why, busy)
 
 
 def _lagging_by_progress(signals: list[Signal], add: AddCulprit) -> None:
@@ -238,4 +272,9 @@ INFO_KINDS = {
     "child_root",
     "child_failed_header",
     "fr_dump",
+    "net_plugin",
+    "driver_version",
+    "nccl_tests_header",
+    "nccl_tests_row",
+    "busy_progress",
 }

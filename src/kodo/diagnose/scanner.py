@@ -6,20 +6,48 @@ a needle are split out and matched against the per-rule regexes, which keeps big
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kodo.diagnose.reader import Source, chunks
+from kodo.diagnose.reader import Progress, ReadStats, Source, chunks
 from kodo.diagnose.rules import Rule, all_rules
 
 MAX_PER_KIND = 200  # per file: keeps memory bounded when a log repeats one message forever
+MAX_NOTABLE = 64  # per file: error-looking lines kept for the fallback when no rule fires
 LOOKBACK_CHARS = 4096
 GLOG_YEAR = 1  # glog stamps carry no year; api.py fills in the job's year afterwards
 
-_RANK = re.compile(r"^\[rank(\d+)\]:|\bRank (\d+)\]|\[Rank (\d+)\]")
-_NCCL_PREFIX = re.compile(r"^(?:\[\w+\]:)?(?P<host>[\w.-]+):(?P<pid>\d+):\d+ \[\d+\] ")
+_RANK = re.compile(r"\[rank(\d+)\]:|\bRank (\d+)\]|\[Rank (\d+)\]")
+# launcher prefixes seen before NCCL's ``host:pid:tid [dev]``: ANSI colour, Ray ``(Actor pid=N)``,
+# ``[trainer3]:``/``[default0]:``, mpirun ``[1,0]<stderr>:``, pdsh ``node01: ``, ``[2024-.. ..] ``
+_PREFIX = (
+    r"(?:\x1b\[[\d;]*m|\([\w.]*\s?pid=\d+(?:, ip=[\d.]+)?\)\s?|\[[\w|.,:-]{1,40}\](?:<\w+>)?:?\s?"
+    r"|[\w.-]{1,64}: (?=[\w.-]+:\d+:\d+ \[))"
+)
+_NCCL_PREFIX = re.compile(r"^(?:" + _PREFIX + r"){0,4}(?P<host>[\w.-]+):(?P<pid>\d+):\d+ \[\d+\] ")
+# fallback evidence: lines that look like errors, scored by severity when nothing else fires
+_NOTABLE_NEEDLES = (
+    "rror",
+    "WARN",
+    "ail",
+    "atal",
+    "Traceback",
+    "terminate",
+    "xception",
+    "imed out",
+    "imeout",
+    "Killed",
+    "Abort",
+    "Segmentation",
+)
+_SEVERITY = re.compile(
+    r"(?i)(?P<fatal>fatal|terminate called|segmentation fault|core dumped|abort)"
+    r"|(?P<error>\berror\b|exception|traceback|failed|failure|timed out|timeout)"
+    r"|(?P<warn>\bwarn)"
+)
 _GLOG = re.compile(r"\[[EWIF](\d\d)(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?")
 _ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T _](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?")
 _FILE_RANK = re.compile(r"rank[_-]?(\d+)", re.IGNORECASE)
@@ -43,6 +71,8 @@ class ScanResult:
     signals: list[Signal]
     lines: int
     dropped: Counter[str]
+    stats: ReadStats = field(default_factory=ReadStats)
+    notable: list[Signal] = field(default_factory=list)
 
 
 class Scanner:
@@ -53,20 +83,28 @@ class Scanner:
         for rule in self.rules:
             self.by_needle.setdefault(rule.needle, []).append(rule)
 
-    def scan(self, source: Source) -> ScanResult:
+    def scan(self, source: Source, progress: Progress | None = None) -> ScanResult:
         signals: list[Signal] = []
         kept: Counter[str] = Counter()
         dropped: Counter[str] = Counter()
+        stats = ReadStats()
+        notable = _Notable()
         m = _FILE_RANK.search(source.name.rsplit("/", 1)[-1])
         file_rank = int(m.group(1)) if m else None
         lineno = 0
-        for chunk in chunks(source):
+        for chunk in chunks(source, stats, progress):
             pos = 0  # chunk offset whose line number is lineno + 1
             for start, needles in self._candidates(chunk):
                 lineno += chunk.count("\n", pos, start)
                 pos = start
                 line = chunk[start : chunk.find("\n", start)].rstrip("\r")
-                sigs = self._match_line(line, needles, source.name, lineno + 1, file_rank)
+                rule_needles = {n for n in needles if n in self.by_needle}
+                if not rule_needles:
+                    notable.add(line, source.name, lineno + 1)
+                    continue
+                sigs = self._match_line(line, rule_needles, source.name, lineno + 1, file_rank)
+                if not sigs:
+                    notable.add(line, source.name, lineno + 1)
                 if sigs and sigs[0].ts is None:
                     when = recent_time(chunk, start)
                     for sig in sigs:
@@ -78,12 +116,12 @@ class Scanner:
                     kept[sig.kind] += 1
                     signals.append(sig)
             lineno += chunk.count("\n", pos)
-        return ScanResult(signals, lineno, dropped)
+        return ScanResult(signals, lineno, dropped, stats, notable.lines())
 
     def _candidates(self, chunk: str) -> list[tuple[int, set[str]]]:
         """Line starts holding at least one needle; str.find runs at memchr speed."""
         hits: dict[int, set[str]] = {}
-        for needle in self.by_needle:
+        for needle in (*self.by_needle, *_NOTABLE_NEEDLES):
             i = chunk.find(needle)
             while i >= 0:
                 start = chunk.rfind("\n", 0, i) + 1
@@ -129,6 +167,41 @@ def _context(
     if n:
         host, pid = n.group("host"), int(n.group("pid"))
     return rank, host, pid, parse_time(line)
+
+
+class _Notable:
+    """Bounded keep of error-looking lines: the first few, plus the most severe and rarest."""
+
+    def __init__(self) -> None:
+        self.first: list[Signal] = []
+        self.best: list[tuple[float, int, Signal]] = []
+        self.seen: Counter[str] = Counter()
+        self.count = 0
+
+    def add(self, line: str, file: str, lineno: int) -> None:
+        m = _SEVERITY.search(line[:2000])
+        if m is None:
+            return
+        weight = 3.0 if m.group("fatal") else 2.0 if m.group("error") else 1.0
+        shape = re.sub(r"\d+", "#", line[:200])
+        if len(self.seen) < 4096 or shape in self.seen:
+            self.seen[shape] += 1
+        weight -= min(self.seen[shape] - 1, 10) * 0.15  # repeated lines are less anomalous
+        sig = Signal("notable", file, lineno, line.strip()[:300], ts=parse_time(line))
+        self.count += 1
+        if len(self.first) < 4:
+            self.first.append(sig)
+        heapq.heappush(self.best, (weight, -self.count, sig))
+        if len(self.best) > MAX_NOTABLE:
+            heapq.heappop(self.best)
+
+    def lines(self) -> list[Signal]:
+        ranked = [s for _, _, s in sorted(self.best, key=lambda t: (-t[0], -t[1]))]
+        out: list[Signal] = []
+        for s in [*self.first, *ranked]:
+            if all(s.line != o.line for o in out):
+                out.append(s)
+        return out[: MAX_NOTABLE + 4]
 
 
 def recent_time(chunk: str, start: int) -> datetime | None:

@@ -35,6 +35,10 @@ _EXTRA = {
     "the fabric is at fault\n",
     "p2p_hang": "# rule P2P in or out: NCCL_P2P_DISABLE=1 rerun the smoke test on one node\n"
     "nvidia-smi topo -m\n",
+    "nvlink_fabric": "systemctl status nvidia-fabricmanager; nvidia-smi -q | grep -A3 Fabric\n"
+    "# rule NVLS in or out: NCCL_NVLS_ENABLE=0 rerun the smoke test\n",
+    "gpu_hardware": "# on the suspect host:\nnvidia-smi -q -d ECC,ROW_REMAPPER\n"
+    "dmesg -T | grep -iE 'xid|fallen off'\ndcgmi diag -r 3\n",
     "shm_exhausted": "df -h /dev/shm   # needs several GB free for NCCL and DataLoader\n",
     "version_mismatch": "# on every node:\npython -c 'import torch; print(torch.__version__, "
     "torch.version.cuda, torch.cuda.nccl.version())'; nvidia-smi --query-gpu=driver_version "

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+LONG_LINE = 16 * 1024
+WINDOW = 4096  # every pattern bounds its own reach, so this window holds any whole match
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -21,8 +24,11 @@ class Rule:
         object.__setattr__(self, "regex", re.compile(self.pattern or re.escape(self.needle)))
 
     def match(self, line: str) -> dict[str, str] | None:
-        if self.needle not in line:
+        at = line.find(self.needle)
+        if at < 0:
             return None
+        if len(line) > LONG_LINE:  # glued or flooded line: look only around the first hit
+            line = line[max(0, at - WINDOW) : at + WINDOW]
         m = self.regex.search(line)
         if m is None:
             return None

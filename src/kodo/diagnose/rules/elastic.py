@@ -37,4 +37,5 @@ RULES = [
     Rule("rdzv_error", "EADDRINUSE"),
     Rule("rdzv_error", "DistNetworkError"),
     Rule("rdzv_error", "DistStoreError"),
+    Rule("rdzv_error", "host not found", r"host not found: Name or service not known"),
 ]

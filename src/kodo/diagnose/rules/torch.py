@@ -15,8 +15,29 @@ RULES = [
     Rule(
         "work_progress",
         "last completed NCCL work",
-        r"at work: (?P<seq>\d+), last enqueued NCCL work: (?P<enqueued>-?\d+), "
-        r"last completed NCCL work: (?P<completed>-?\d+)",
+        r"(?:at work|Timeout at NCCL work): (?P<seq>\d+), last enqueued NCCL work: "
+        r"(?P<enqueued>-?\d+), last completed NCCL work: (?P<completed>-?\d+)",
+    ),
+    Rule("watchdog_frames", "WorkNCCL::checkTimeout"),
+    Rule("watchdog_frames", "Exception raised from checkTimeout"),
+    Rule(
+        "fingerprint_mismatch",
+        "Detected mismatch between collectives",
+        r"Rank (?P<rank>\d+) is running (?:inconsistent )?collective: CollectiveFingerPrint\("
+        r"[^)]{0,60}?OpType=(?P<op>\w+)(?:.{0,600}?but Rank (?P<other>\d+) is running "
+        r"collective: (?:CollectiveFingerPrint\([^)]{0,60}?OpType=)?(?P<other_op>\w+))?",
+    ),
+    Rule(
+        "store_timeout",
+        "timed out after",
+        r"(?:waitForInput|recvValue|SocketImpl).{0,200}?timed out after (?P<timeout_ms>\d+)ms",
+    ),
+    Rule("store_timeout", "Socket Timeout"),
+    Rule(
+        "busy_progress",
+        "%|",
+        r"(?P<what>(?i:tokeniz\w*|map\w*|filter\w*|loading\w*|packing|preprocess\w*|"
+        r"generating\w*|grouping\w*|download\w*|running tokenizer))[^%|]{0,60}?:\s*\d+%\|",
     ),
     Rule("nccl_ops_failed", "Some NCCL operations have failed or timed out"),
     Rule(
@@ -35,7 +56,7 @@ RULES = [
     Rule(
         "op_mismatch",
         "Collective type mismatch",
-        r"rank (?P<rank>\d+).*?(?P<op>\w+) but rank (?P<other>\d+).*?(?P<other_op>\w+)",
+        r"rank (?P<rank>\d+).{0,200}?(?P<op>\w+) but rank (?P<other>\d+).{0,200}?(?P<other_op>\w+)",
     ),
     Rule("fr_dump", "dumping nccl trace to", r"dumping nccl trace to (?P<path>\S+)"),
     Rule("fr_dump", "Observed flight recorder dump signal"),
@@ -66,9 +87,9 @@ RULES = [
     Rule(
         "nccl_error",
         "NCCL error",
-        r"NCCL error.*?, (?P<code>unhandled system error|unhandled cuda error|internal error|"
+        r"NCCL error.{0,300}?, (?P<code>unhandled system error|unhandled cuda error|internal error|"
         r"remote process exited or there was a network error|invalid usage)"
-        r"(?:.*?NCCL version (?P<version>\d+\.\d+\.\d+))?",
+        r"(?:.{0,300}?NCCL version (?P<version>\d+\.\d+\.\d+))?",
     ),
     Rule(
         "py_exception",
