@@ -17,8 +17,8 @@ def test_kodo_mcp_server_lists_kodo_task_and_rejects_a_missing_directory(tmp_pat
 def test_the_task_runs_as_kodo_exec_with_the_prompt_on_stdin(tmp_path: Path) -> None:
     argv = exec_command(tmp_path, "m1", None, "http://x/v1")
     assert argv[1:] == [
-        "-m", "kodo", "exec", "--json", "-C", str(tmp_path), "-m", "m1", "--base-url",
+        "-P", "-m", "kodo", "exec", "--json", "-C", str(tmp_path), "-m", "m1", "--base-url",
         "http://x/v1", "-",
     ]  # fmt: skip
-    parsed = build_parser().parse_args(argv[3:])
+    parsed = build_parser().parse_args(argv[4:])
     assert (parsed.model, parsed.provider, parsed.prompt) == ("m1", None, ["-"])

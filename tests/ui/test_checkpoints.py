@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from kodo.ui.checkpoints import GitCheckpoints, SnapshotCheckpoints, checkpoints_for
+from kodo.ui.checkpoints import checkpoints_for
+from kodo.workspace.copies import FileCopies
+from kodo.workspace.trees import GitTrees
 
 
 def git(repo: Path, *args: str) -> str:
@@ -35,7 +37,7 @@ def test_git_undo_restores_edits_deletions_and_additions_per_turn(tmp_path: Path
     home.mkdir()
     (home / "session.jsonl").write_text("{}\n")
     cps = checkpoints_for(repo / "sub", exclude=[home])
-    assert isinstance(cps, GitCheckpoints) and cps.root == repo
+    assert isinstance(cps.snapshots, GitTrees) and cps.root == repo
 
     cps.take()  # turn 1
     (repo / "a.txt").write_text("a2\n")
@@ -64,7 +66,7 @@ def test_snapshot_undo_and_diff_without_git(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("one\n")
     (tmp_path / "home").mkdir()
     cps = checkpoints_for(tmp_path, exclude=[tmp_path / "home"])
-    assert isinstance(cps, SnapshotCheckpoints)
+    assert isinstance(cps.snapshots, FileCopies)
     cps.take()
     (tmp_path / "a.txt").write_text("two\n")
     (tmp_path / "home" / "log").write_text("kept\n")

@@ -190,16 +190,17 @@ def _run(
             result.status, result.error = "setup_failed", f"setup {why}: {_tail(out)}"
             return result
     baseline = workspace.commit_baseline(ws)
-
-    if opts.reference:
-        if task.solution is None:
-            raise workspace.WorkspaceError("--reference: the task has no solution")
-        workspace.copy_into(Path(task.solution), ws)
-        result.status, result.exit_code = "completed", 0
-    else:
-        _agent(task, opts, procs, tdir, ws, env, result)
-
-    (tdir / "patch.diff").write_text(workspace.diff_since(ws, baseline), encoding="utf-8")
+    try:
+        if opts.reference:
+            if task.solution is None:
+                raise workspace.WorkspaceError("--reference: the task has no solution")
+            workspace.copy_into(Path(task.solution), ws)
+            result.status, result.exit_code = "completed", 0
+        else:
+            _agent(task, opts, procs, tdir, ws, env, result)
+        (tdir / "patch.diff").write_bytes(baseline.patch())
+    finally:
+        baseline.close()
     if task.hidden_tests:
         workspace.copy_into(Path(task.hidden_tests), ws)
     if task.test:

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from kodo.mcp.workspace_diff import WorkspaceSnapshot
+from kodo.workspace.errors import SnapshotError
 
 MAX_DIFF_CHARS = 100_000
 _STOP_GRACE_S = 10.0
@@ -111,13 +112,23 @@ async def run_task(
     if not root.is_dir():
         raise ToolError(f"cwd {cwd!r} is not a directory")
     root = root.resolve()
-    snapshot = await anyio.to_thread.run_sync(WorkspaceSnapshot, root)
-    code, stdout, stderr = await _run_kodo(exec_command(root, model, provider, base_url), prompt)
-    done = _completion(stdout)
-    if done is None:
-        tail = stderr.decode("utf-8", errors="replace").strip()[-2000:]
-        raise ToolError(f"kodo exited with code {code} before finishing a session: {tail}")
-    diff = await anyio.to_thread.run_sync(snapshot.diff)
+    try:
+        snapshot = await anyio.to_thread.run_sync(WorkspaceSnapshot, root)
+    except SnapshotError as exc:
+        raise ToolError(f"cannot snapshot {cwd!r} to diff the task's changes: {exc}") from exc
+    try:
+        code, stdout, stderr = await _run_kodo(
+            exec_command(root, model, provider, base_url), prompt
+        )
+        done = _completion(stdout)
+        if done is None:
+            tail = stderr.decode("utf-8", errors="replace").strip()[-2000:]
+            raise ToolError(f"kodo exited with code {code} before finishing a session: {tail}")
+        diff = await anyio.to_thread.run_sync(snapshot.diff)
+    except SnapshotError as exc:
+        raise ToolError(f"kodo finished but diffing its changes failed: {exc}") from exc
+    finally:
+        snapshot.close()
     if len(diff) > MAX_DIFF_CHARS:
         cut = len(diff) - MAX_DIFF_CHARS
         diff = diff[:MAX_DIFF_CHARS] + f"\n[diff cut: {cut} more characters]\n"
