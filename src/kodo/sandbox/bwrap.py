@@ -3,6 +3,8 @@ of the session, so commands start fast and background servers stay reachable by 
 
 If the supervisor dies (a command killed it, or it ran out of processes) the sandbox is started
 again on the spot and the command that saw it die says so; background processes are then lost.
+The same happens, before a command, when a hidden path appeared or was replaced on the host since
+the sandbox started: its mask is made when bwrap starts and cannot be added to a running one.
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ from kodo.sandbox.base import ExecResult, Executor, ProcessHandle, SandboxUnavai
 from kodo.sandbox.env import scrubbed_env
 from kodo.sandbox.limits import PidsCgroup, rlimits
 from kodo.sandbox.local import KILL_GRACE_S, LocalExecutor, exit_status
-from kodo.sandbox.mounts import bwrap_argv
+from kodo.sandbox.mounts import bwrap_argv, hidden_entries, mask_state
 from kodo.sandbox.output import CappedOutput, output_pipe, pump
 
 START_TIMEOUT_S = 15.0
 SUPERVISOR_DIED = "the sandbox supervisor died; restarted (background processes were lost)"
+MASKS_CHANGED = (
+    "hidden path(s) created or replaced since the sandbox started: {paths}; the sandbox was "
+    "restarted to hide them (background processes were lost)"
+)
 INSTALL_HINT = (
     "bubblewrap (bwrap) is not installed, so commands cannot be sandboxed. Install it with "
     "`apt-get install bubblewrap`, or run with `--sandbox danger-full-access` to run commands "
@@ -231,7 +237,9 @@ class BwrapExecutor:
         self.workspace = workspace.resolve()
         self._bwrap = bwrap or find_bwrap()
         self._limits = rlimits(config.limits)
-        self._env = scrubbed_env(config.env_allow)
+        self._env = scrubbed_env(config.env_allow, sandboxed=True)
+        self._hidden = hidden_entries(config)
+        self._masked: dict[str, tuple[int, ...] | None] = {}
         self._devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self._lock = threading.Lock()
         self._handles: dict[str, SandboxHandle] = {}
@@ -241,6 +249,7 @@ class BwrapExecutor:
         lifecycle.track(self)
 
     def _new_box(self) -> _Sandbox:
+        self._masked = mask_state(self._hidden)  # before the masks are made: no change missed
         cgroup = None
         if self.config.limits.max_processes:
             cgroup = PidsCgroup.create(self.config.limits.max_processes)
@@ -251,15 +260,21 @@ class BwrapExecutor:
         return _Sandbox(argv, self._env, cgroup)
 
     def _sandbox(self) -> tuple[_Sandbox, str | None]:
-        """The live sandbox, started again if its supervisor died since the last command."""
+        """The live sandbox, started again if its supervisor died since the last command or a
+        hidden path changed on the host."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the executor is closed")
+            note = SUPERVISOR_DIED
             if not self._box.dead:
-                return self._box, None
+                now = mask_state(self._hidden)  # a path gone since is no leak: no restart
+                changed = sorted(p for p, i in now.items() if i and i != self._masked.get(p))
+                if not changed:
+                    return self._box, None
+                note = MASKS_CHANGED.format(paths=", ".join(changed))
             self._box.close()
             self._box = self._new_box()
-            return self._box, SUPERVISOR_DIED
+            return self._box, note
 
     def run(
         self, argv: list[str], *, cwd: Path, timeout_s: float, max_output_bytes: int

@@ -23,7 +23,7 @@ from kodo.sandbox.output import CappedOutput, output_pipe, pump
 
 KILL_GRACE_S = 0.5
 _PR_SET_PDEATHSIG = 1
-_RLIMITS = {"as": 9, "cpu": 0, "nproc": 6}  # resource.RLIMIT_* values on Linux
+_RLIMITS = {"as": 9, "cpu": 0, "nproc": 6, "fsize": 1}  # resource.RLIMIT_* values on Linux
 
 
 def _kill_group(pgid: int, sig: int) -> None:

@@ -1,17 +1,29 @@
 """The bwrap command line for a session sandbox: namespaces, then mounts, in an order where
-later mounts win (private /tmp, then writable binds, then masks over hidden paths)."""
+later mounts win (size-capped private /tmp and /dev/shm, /run masked, writable binds, .git and
+.kodo read-only again, host sockets and hidden paths masked)."""
 
 from __future__ import annotations
 
 import glob
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 
 from kodo.config import Config, kodo_home
+from kodo.sandbox.limits import tmpfs_sizes
 
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
+# Past this many single-socket masks, bwrap's start slows down (each bind costs more as the
+# mount table grows: 200 take about 0.1 s), so crowded folders are masked whole instead.
+MAX_SOCKET_MASKS = 64
+# Replaced by the sandbox's own: host sockets there are out of reach already.
+_PRIVATE_DIRS = (Path("/tmp"), Path("/dev"), Path("/proc"), Path("/sys"))
+
+
+def _within(path: Path, roots: list[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
 
 
 def _existing(paths: list[str], base: Path) -> list[Path]:
@@ -35,8 +47,40 @@ def writable_paths(config: Config, workspace: Path) -> list[Path]:
     return [workspace, *_existing(config.writable_roots, workspace)]
 
 
+def hidden_entries(config: Config) -> list[str]:
+    """Every configured hidden path (and ``kodo_home()``) as an absolute path, existing or not."""
+    home = Path.home()
+    return [
+        str(p if p.is_absolute() else home / p)
+        for p in (Path(raw).expanduser() for raw in [*config.hidden_paths, str(kodo_home())])
+    ]
+
+
 def hidden_paths(config: Config) -> list[Path]:
-    return _existing([*config.hidden_paths, str(kodo_home())], Path.home())
+    return _existing(hidden_entries(config), Path.home())
+
+
+def _identity(path: str) -> tuple[int, ...] | None:
+    """What a mask was made for: the inode (and the symlink's target), plus the change time of
+    a file, since a freed inode number is often reused by the file written next."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            st = os.stat(path)
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return (st.st_dev, st.st_ino)
+    return (st.st_dev, st.st_ino, st.st_ctime_ns)
+
+
+def mask_state(entries: list[str]) -> dict[str, tuple[int, ...] | None]:
+    """A snapshot of the hidden paths (``hidden_entries``), cheap enough to take before every
+    command (one or two ``lstat`` each). A mask only covers what existed when bwrap started, and
+    a host program that replaces a masked file (writes a temporary file and renames it over)
+    detaches the mask inside the sandbox, so a changed snapshot means starting the sandbox
+    again."""
+    return {path: _identity(path) for path in entries}
 
 
 def runtime_under_tmp() -> list[Path]:
@@ -45,6 +89,102 @@ def runtime_under_tmp() -> list[Path]:
     back read-only or the supervisor, and the same interpreter in commands, could not start."""
     paths = {Path(sys.prefix), Path(sys.base_prefix), SUPERVISOR.parent}
     return sorted(p for p in paths if Path(os.path.realpath(p)).is_relative_to("/tmp"))
+
+
+def run_dirs() -> list[Path]:
+    """``/run`` and a ``/var/run`` that is a folder of its own rather than a link to ``/run``:
+    where the host's daemons keep their sockets (Docker, D-Bus, systemd, nscd, the per-user
+    runtime folder with ssh-agent, gpg-agent and the session bus)."""
+    return [Path(p) for p in ("/run", "/var/run") if os.path.isdir(p) and not os.path.islink(p)]
+
+
+def _gitdir_targets(git_file: Path) -> list[Path]:
+    """Where a ``.git`` file (a worktree or submodule) points, and that repository's common
+    folder (objects, refs, hooks, config) for a worktree."""
+    try:
+        first = git_file.read_text(errors="replace")[:4096].splitlines()[0]
+    except (OSError, IndexError):
+        return []
+    if not first.startswith("gitdir:"):
+        return []
+    gitdir = git_file.parent / first.removeprefix("gitdir:").strip()
+    out = [gitdir]
+    try:
+        common = (gitdir / "commondir").read_text(errors="replace")[:4096].strip()
+    except OSError:
+        return out
+    if common:
+        out.append(gitdir / common)
+    return out
+
+
+def protected_paths(config: Config, workspace: Path) -> list[Path]:
+    """Folders that programs outside the sandbox act on later, bound read-only again over the
+    writable ones: the workspace's ``.kodo`` (kodo's project config) and the ``.git`` at the top
+    of each writable root (hooks and config run by the person's next ``git commit``), including
+    the repository a ``.git`` file points to. Only existing ones: bwrap would create a missing
+    mount point on the host."""
+    roots = writable_paths(config, workspace)
+    candidates = [workspace / ".kodo"]
+    for root in roots:
+        git = root / ".git"
+        candidates += _gitdir_targets(git) if git.is_file() else [git]
+    out: list[Path] = []
+    for candidate in candidates:
+        if not os.path.lexists(candidate):
+            continue
+        real = Path(os.path.realpath(candidate))
+        inside = any(real != root and real.is_relative_to(root) for root in roots)
+        if inside and real.is_dir() and real not in out:
+            out.append(real)
+    return out
+
+
+def host_sockets() -> list[Path]:
+    """Pathname unix sockets bound in kodo's network namespace (``/proc/net/unix``), resolved.
+    Connecting to one needs only write permission on its inode, which a read-only mount does
+    not take away, so each must be masked where the sandbox can see it."""
+    try:
+        with open("/proc/net/unix", encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return []
+    found: set[Path] = set()
+    for line in lines:
+        fields = line.split(None, 7)
+        if len(fields) < 8 or not fields[7].startswith("/"):
+            continue  # unbound, abstract (private to the network namespace) or relative
+        real = os.path.realpath(fields[7])
+        try:
+            if stat.S_ISSOCK(os.lstat(real).st_mode):
+                found.add(Path(real))
+        except OSError:
+            continue
+    return sorted(found)
+
+
+def socket_masks(sockets: list[Path], keep: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(sockets to cover with ``/dev/null``, folders to cover with an empty tmpfs). Up to
+    ``MAX_SOCKET_MASKS`` each socket is masked alone; past that, the folders holding the most
+    are masked whole, unless one is or holds a path in ``keep`` (what the sandbox needs)."""
+    by_dir: dict[Path, list[Path]] = {}
+    for sock in sockets:
+        by_dir.setdefault(sock.parent, []).append(sock)
+    dirs: list[Path] = []
+    count = len(sockets)
+    for folder, members in sorted(by_dir.items(), key=lambda item: -len(item[1])):
+        if count <= MAX_SOCKET_MASKS or len(members) < 2:
+            break
+        if any(k == folder or k.is_relative_to(folder) for k in keep) or _within(folder, dirs):
+            continue
+        dirs.append(folder)
+        count -= len(members) - 1
+    dirs = [d for d in dirs if not any(d != o and d.is_relative_to(o) for o in dirs)]
+    return [s for s in sockets if not _within(s.parent, dirs)], dirs
+
+
+def _mask_dir(path: Path) -> list[str]:
+    return ["--tmpfs", str(path), "--remount-ro", str(path)]
 
 
 def bwrap_argv(
@@ -62,8 +202,16 @@ def bwrap_argv(
     ]
     if not config.network_access:
         argv.append("--unshare-net")  # a fresh namespace with only its own loopback up
-    argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for path in runtime_under_tmp():
+    tmp_bytes, shm_bytes = tmpfs_sizes(config.limits)
+    argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    # In memory, so capped: filling them must not push the host out of memory.
+    argv += ["--perms", "1777", "--size", str(shm_bytes), "--tmpfs", "/dev/shm"]
+    argv += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+    masked_runs = [] if config.network_access else run_dirs()
+    for path in masked_runs:
+        argv += ["--tmpfs", str(path)]
+    runtime = runtime_under_tmp()
+    for path in runtime:
         argv += ["--ro-bind", str(path), str(path)]
     for dev in gpu_devices():
         argv += ["--dev-bind", dev, dev]
@@ -72,11 +220,27 @@ def bwrap_argv(
         argv += ["--bind", str(path), str(path)]
     if workspace not in writable:
         argv += ["--ro-bind", str(workspace), str(workspace)]  # visible even under /tmp
-    for path in hidden_paths(config):
-        if path.is_dir():
-            argv += ["--tmpfs", str(path), "--remount-ro", str(path)]
-        else:
+    protected = protected_paths(config, workspace)
+    for path in protected:
+        argv += ["--ro-bind", str(path), str(path)]
+    hidden = hidden_paths(config)
+    if not config.network_access:
+        bound_back = [workspace, *writable, *runtime]
+        exempt = [*_PRIVATE_DIRS, *masked_runs, *(p for p in hidden if p.is_dir())]
+        sockets = [s for s in host_sockets() if _within(s, bound_back) or not _within(s, exempt)]
+        keep = [*bound_back, *protected, *hidden, SUPERVISOR.parent, Path(sys.prefix)]
+        files, dirs = socket_masks(sockets, keep)
+        for path in dirs:
+            argv += _mask_dir(path)
+        for path in files:
             argv += ["--ro-bind", "/dev/null", str(path)]
+    for path in hidden:
+        argv += _mask_dir(path) if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    # Last, so that the mount points above could still be made: /dev holds only device nodes
+    # (its own tmpfs would be an uncapped place to fill memory) and /run stays empty.
+    argv += ["--remount-ro", "/dev"]
+    for path in masked_runs:
+        argv += ["--remount-ro", str(path)]
     argv += ["--cap-drop", "ALL", "--chdir", str(workspace), "--"]
     argv += [sys.executable, "-I", "-S", str(SUPERVISOR), str(control_fd), json.dumps(limits)]
     return argv

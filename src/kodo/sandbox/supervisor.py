@@ -6,11 +6,16 @@ not import kodo. The control channel is a SOCK_SEQPACKET socket inherited as ``a
 request is one JSON record, and a spawn request carries the command's stdin, stdout and
 (optionally) stderr as SCM_RIGHTS fds, so output never passes through this process.
 ``argv[2]`` holds the per-command resource limits as JSON.
+
+It makes itself non-dumpable first: it holds the control channel and every command's pipes,
+and commands run as the same uid in the same namespaces, so otherwise any command could
+ptrace it or read its ``/proc/PID/mem``. The flag resets on execve, so commands stay normal.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import resource
@@ -21,7 +26,19 @@ import subprocess
 import sys
 import time
 
-_LIMITS = {"as": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU, "nproc": resource.RLIMIT_NPROC}
+_LIMITS = {
+    "as": resource.RLIMIT_AS,
+    "cpu": resource.RLIMIT_CPU,
+    "nproc": resource.RLIMIT_NPROC,
+    "fsize": resource.RLIMIT_FSIZE,
+}
+_PR_SET_DUMPABLE = 4
+
+
+def _undumpable() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
 
 
 def _limiter(limits: dict[str, int]):
@@ -111,6 +128,7 @@ class Supervisor:
 
 
 def main() -> None:
+    _undumpable()
     sock = socket.socket(fileno=int(sys.argv[1]))
     Supervisor(sock, json.loads(sys.argv[2])).serve()
 
