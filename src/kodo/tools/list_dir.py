@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from kodo.text import cap_middle
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
-from kodo.tools.fs_access import SKIP_DIRS, HiddenPaths
+from kodo.tools.fs_access import LIST, SKIP_DIRS, HiddenPaths, open_at, real
 
 MAX_ENTRIES = 400
 
@@ -35,10 +35,12 @@ class _Listing:
         if len(self.lines) < MAX_ENTRIES:
             self.lines.append(line)
 
-    def walk(self, directory: Path, level: int) -> None:
+    def walk(self, fd: int, directory: Path, level: int) -> None:
+        """List the open directory ``fd`` (at resolved path ``directory``), and below it through
+        subdirectories opened relative to it, never through a symlink."""
         indent = "  " * level
         try:
-            with os.scandir(directory) as it:
+            with os.scandir(fd) as it:
                 entries = sorted(it, key=lambda e: (not _is_dir(e), e.name))
         except OSError as exc:
             self.add(f"{indent}[cannot list: {exc.strerror}]")
@@ -48,16 +50,27 @@ class _Listing:
             if is_dir and entry.name in SKIP_DIRS:
                 self.skipped.add(entry.name)
                 continue
-            if self.hidden.covers(Path(entry.path)):
+            if self.hidden.covers(directory / entry.name):
                 continue
             if entry.is_symlink():
-                self.add(f"{indent}{entry.name}{'/' if is_dir else ''} -> {_link(entry)}")
+                self.add(f"{indent}{entry.name}{'/' if is_dir else ''} -> {_link(fd, entry)}")
             elif is_dir:
                 self.add(f"{indent}{entry.name}/")
                 if level < self.depth:
-                    self.walk(Path(entry.path), level + 1)
+                    self.walk_into(fd, directory, entry.name, level + 1)
             else:
                 self.add(f"{indent}{entry.name}")
+
+    def walk_into(self, fd: int, directory: Path, name: str, level: int) -> None:
+        try:
+            sub = os.open(name, LIST, dir_fd=fd)
+        except OSError as exc:
+            self.add(f"{'  ' * level}[cannot list: {exc.strerror}]")
+            return
+        try:
+            self.walk(sub, directory / name, level)
+        finally:
+            os.close(sub)
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -67,9 +80,9 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _link(entry: os.DirEntry[str]) -> str:
+def _link(fd: int, entry: os.DirEntry[str]) -> str:
     try:
-        return os.readlink(entry.path)
+        return os.readlink(entry.name, dir_fd=fd)
     except OSError:
         return "?"
 
@@ -84,18 +97,26 @@ class ListDirTool:
 
     def run(self, args: ListDirArgs, ctx: ToolContext) -> ToolOutput:
         path = resolve_path(ctx, args.path)
+        target = real(path)
         hidden = HiddenPaths(ctx.config)
-        refusal = hidden.refusal(path)
+        refusal = hidden.refusal(path, target)
         if refusal:
             return ToolOutput(refusal, ok=False)
-        if not path.exists():
-            return ToolOutput(f"error: {args.path} does not exist ({path}).", ok=False)
-        if not path.is_dir():
+        try:
+            fd = open_at(target, LIST)
+        except (FileNotFoundError, NotADirectoryError):
+            if not os.path.lexists(target):
+                return ToolOutput(f"error: {args.path} does not exist ({path}).", ok=False)
             return ToolOutput(
                 f"error: {args.path} is a file, not a directory; use read_file.", ok=False
             )
+        except OSError as exc:
+            return ToolOutput(f"error: cannot list {args.path}: {exc.strerror}.", ok=False)
         listing = _Listing(hidden, args.depth)
-        listing.walk(path, 1)
+        try:
+            listing.walk(fd, target, 1)
+        finally:
+            os.close(fd)
         lines = [f"{args.path.rstrip('/') or '/'}/", *listing.lines]
         if not listing.lines:
             lines.append("  (empty)")

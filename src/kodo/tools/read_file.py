@@ -3,14 +3,22 @@ runs on the host directly, but never inside the sandbox's hidden (secret) paths.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import stat
 from typing import BinaryIO, ClassVar
 
 from pydantic import BaseModel, Field
 
 from kodo.text import cap_middle
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
-from kodo.tools.fs_access import BINARY_SNIFF_BYTES, HiddenPaths, looks_binary
+from kodo.tools.fs_access import (
+    BINARY_SNIFF_BYTES,
+    READ,
+    HiddenPaths,
+    looks_binary,
+    open_at,
+    real,
+)
 
 DEFAULT_LIMIT = 2000
 MAX_LINE_CHARS = 2000
@@ -62,38 +70,45 @@ class ReadFileTool:
 
     def run(self, args: ReadFileArgs, ctx: ToolContext) -> ToolOutput:
         path = resolve_path(ctx, args.path)
-        refusal = HiddenPaths(ctx.config).refusal(path)
+        target = real(path)
+        refusal = HiddenPaths(ctx.config).refusal(path, target)
         if refusal:
             return ToolOutput(refusal, ok=False)
-        if path.is_dir():
-            return ToolOutput(f"error: {args.path} is a directory; use list_dir.", ok=False)
-        if not path.exists():
+        try:
+            fd = open_at(target, READ)
+        except (FileNotFoundError, NotADirectoryError):
             return ToolOutput(
                 f"error: {args.path} does not exist ({path}). Use list_dir to see what is there.",
                 ok=False,
             )
-        try:
-            return self._read(path, args, ctx)
         except OSError as exc:
             return ToolOutput(f"error: cannot read {args.path}: {exc.strerror}.", ok=False)
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            os.close(fd)
+            return ToolOutput(f"error: {args.path} is a directory; use list_dir.", ok=False)
+        with open(fd, "rb") as f:
+            try:
+                return self._read(f, str(path), args, ctx)
+            except OSError as exc:  # a FIFO or device put there cannot seek, for one
+                reason = exc.strerror or exc
+                return ToolOutput(f"error: cannot read {args.path}: {reason}.", ok=False)
 
     @staticmethod
-    def _read(path: Path, args: ReadFileArgs, ctx: ToolContext) -> ToolOutput:
+    def _read(f: BinaryIO, path: str, args: ReadFileArgs, ctx: ToolContext) -> ToolOutput:
         first = args.offset or 1
         limit = args.limit or DEFAULT_LIMIT
         max_bytes = ctx.config.tool_output_max_bytes
-        with path.open("rb") as f:
-            head = f.read(BINARY_SNIFF_BYTES)
-            if looks_binary(head):
-                size = path.stat().st_size
-                return ToolOutput(
-                    f"error: {args.path} looks like a binary file ({size} bytes); read_file shows "
-                    "text only. Inspect it with the shell instead (e.g. `file`, `xxd | head`).",
-                    ok=False,
-                )
-            f.seek(0)
-            lines, total = _page(f, first, limit, max(max_bytes - _NOTE_RESERVE, 1))
-        meta = {"path": str(path), "total_lines": total}
+        head = f.read(BINARY_SNIFF_BYTES)
+        if looks_binary(head):
+            size = os.fstat(f.fileno()).st_size
+            return ToolOutput(
+                f"error: {args.path} looks like a binary file ({size} bytes); read_file shows "
+                "text only. Inspect it with the shell instead (e.g. `file`, `xxd | head`).",
+                ok=False,
+            )
+        f.seek(0)
+        lines, total = _page(f, first, limit, max(max_bytes - _NOTE_RESERVE, 1))
+        meta = {"path": path, "total_lines": total}
         if total == 0:
             return ToolOutput(f"({args.path} is empty)", metadata=meta)
         if first > total:

@@ -1,10 +1,16 @@
 """``search``: lines matching a regular expression, as ``path:line:text``. Uses ripgrep when it is
 installed (run on the host: it only reads), else a pure-Python walk. Both skip version-control,
 dependency and cache directories, binary files and the sandbox's hidden (secret) paths; ripgrep
-also honours ``.gitignore``."""
+also honours ``.gitignore``.
+
+Both search the directory opened once, without following symlinks (see ``fs_access``). ripgrep
+still opens what it walks by name, so a directory swapped for a symlink mid-search could lead it
+anywhere: each line it reports is read again from the file at that name below the search root,
+opened the safe way, and kept only when it is the same line there."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import re
@@ -16,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -24,9 +30,14 @@ from kodo.text import cap_middle
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
 from kodo.tools.fs_access import (
     BINARY_SNIFF_BYTES,
+    LIST,
+    READ,
     SKIP_DIRS,
     HiddenPaths,
+    directory,
     looks_binary,
+    open_at,
+    real,
     shown_path,
 )
 
@@ -42,6 +53,28 @@ class SearchArgs(BaseModel):
     )
     case_sensitive: bool = Field(True, description="false: ignore case.")
     max_results: int = Field(100, ge=1, le=2000, description="Stop after this many matches.")
+
+
+@dataclass
+class _Root:
+    """What to search: ``what`` ("." or a file's name) in the open directory ``fd``, whose
+    resolved path is ``directory``; ``shown`` is the root as the model named it."""
+
+    fd: int
+    what: str
+    directory: Path
+    shown: str
+
+    @classmethod
+    def open(cls, target: Path, shown: str) -> _Root:
+        try:
+            return cls(open_at(target, LIST), ".", target, shown)
+        except NotADirectoryError:
+            return cls(directory(target.parent), target.name, target.parent, shown)
+
+    def show(self, rel: str) -> str:
+        """How a file ``rel`` below the root is named in results."""
+        return str(Path(self.shown, rel)) if self.what == "." else self.shown
 
 
 @dataclass
@@ -85,8 +118,6 @@ def _rg_argv(rg: str, args: SearchArgs, target: str) -> list[str]:
         "--null",
         "--hidden",
         "--sort=path",
-        f"--max-columns={MAX_LINE_CHARS}",
-        "--max-columns-preview",
         "--case-sensitive" if args.case_sensitive else "--ignore-case",
     ]
     for name in sorted(SKIP_DIRS):
@@ -96,15 +127,51 @@ def _rg_argv(rg: str, args: SearchArgs, target: str) -> list[str]:
     return [*argv, "--regexp", args.pattern, "--", target]
 
 
-def _run_rg(
-    rg: str, args: SearchArgs, target: str, cwd: Path, hidden: HiddenPaths, found: _Found
-) -> int | None:
+class _Reread:
+    """The lines ripgrep reports, read again below the search root without following symlinks;
+    for one file they are asked for in line order, as ripgrep prints them."""
+
+    def __init__(self, root: _Root, hidden: HiddenPaths) -> None:
+        self.root = root
+        self.hidden = hidden
+        self.name = ""
+        self.file: BinaryIO | None = None
+        self.number = 0
+
+    def line(self, name: str, number: int) -> bytes | None:
+        """Line ``number`` of file ``name`` without its line ending; None if there is none."""
+        if name != self.name:
+            self.close()
+            self.name = name
+            path = self.root.directory / name
+            if not self.hidden.covers(path):
+                with contextlib.suppress(OSError):
+                    self.file = open(open_at(path, READ), "rb")  # noqa: SIM115 (closed in close())
+        raw = None
+        try:
+            while self.file is not None and self.number < number:
+                raw = self.file.readline()
+                if not raw:
+                    break
+                self.number += 1
+        except OSError:
+            return None
+        return raw.rstrip(b"\r\n") if raw and self.number == number else None
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        self.file = None
+        self.number = 0
+
+
+def _run_rg(rg: str, args: SearchArgs, root: _Root, reread: _Reread, found: _Found) -> int | None:
     """Stream ripgrep's matches into ``found``; its exit code (None when stopped early)."""
     collect = _Collector(found, args.max_results)
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            _rg_argv(rg, args, target),
-            cwd=cwd,
+            _rg_argv(rg, args, root.what),
+            cwd=f"/proc/{os.getpid()}/fd/{root.fd}",  # the directory opened, not its name
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=err,
@@ -115,18 +182,21 @@ def _run_rg(
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
-                name, sep, rest = raw.decode("utf-8", errors="replace").partition("\0")
+                name, sep, rest = raw.partition(b"\0")
                 if not sep:  # a note such as "binary file matches"
                     continue
-                name = name.removeprefix("./")
-                if hidden.covers(cwd / name):
+                name = name.removeprefix(b"./")
+                number, _, text = rest.partition(b":")
+                line = reread.line(os.fsdecode(name), int(number))
+                if line is None or line != text.rstrip(b"\r\n"):
                     continue
-                number, _, text = rest.partition(":")
-                if not collect.add(name, int(number), text):
+                shown = root.show(name.decode("utf-8", errors="replace"))
+                if not collect.add(shown, int(number), line.decode("utf-8", errors="replace")):
                     stopped = True
                     break
         finally:
             timer.cancel()
+            reread.close()
             if stopped:
                 proc.kill()
             code = proc.wait()
@@ -136,21 +206,30 @@ def _run_rg(
     return None if stopped or found.timed_out else code
 
 
-def _walk(root: Path, hidden: HiddenPaths) -> Iterator[Path]:
-    """Files under ``root`` in path order, not following symlinks (as ripgrep does)."""
+def _walk(fd: int, where: Path, prefix: str, hidden: HiddenPaths) -> Iterator[tuple[int, str, str]]:
+    """(directory fd, name, path below the search root) of each file below the open directory
+    ``fd`` (resolved path ``where``), in path order, not following symlinks (as ripgrep does)."""
     try:
-        with os.scandir(root) as it:
+        with os.scandir(fd) as it:
             entries = sorted(it, key=lambda e: e.name)
     except OSError:
         return
     for entry in entries:
-        if entry.is_symlink() or hidden.covers(Path(entry.path)):
+        if entry.is_symlink() or hidden.covers(where / entry.name):
             continue
         if entry.is_dir():
-            if entry.name not in SKIP_DIRS:
-                yield from _walk(Path(entry.path), hidden)
+            if entry.name in SKIP_DIRS:
+                continue
+            try:
+                sub = os.open(entry.name, LIST, dir_fd=fd)
+            except OSError:
+                continue
+            try:
+                yield from _walk(sub, where / entry.name, f"{prefix}{entry.name}/", hidden)
+            finally:
+                os.close(sub)
         elif entry.is_file():
-            yield Path(entry.path)
+            yield fd, entry.name, prefix + entry.name
 
 
 def _glob_matches(glob: str, rel: str) -> bool:
@@ -165,31 +244,33 @@ def _glob_matches(glob: str, rel: str) -> bool:
 
 
 def _run_python(
-    regex: re.Pattern[str], args: SearchArgs, root: Path, cwd: Path, hidden: HiddenPaths
+    regex: re.Pattern[str], args: SearchArgs, root: _Root, hidden: HiddenPaths
 ) -> _Found:
     found = _Found("python")
     collect = _Collector(found, args.max_results)
     deadline = time.monotonic() + TIMEOUT_S
-    files = [root] if root.is_file() else _walk(root, hidden)
-    for path in files:
+    if root.what == ".":
+        files = _walk(root.fd, root.directory, "", hidden)
+    else:
+        files = iter([(root.fd, root.what, root.what)])
+    for fd, name, rel in files:
         if time.monotonic() > deadline:
             found.timed_out = True
             break
-        rel = path.name if path == root else path.relative_to(root).as_posix()
         if args.glob and not _glob_matches(args.glob, rel):
             continue
+        shown = root.show(rel)
         try:
-            with path.open("rb") as f:
+            with open(os.open(name, READ, dir_fd=fd), "rb") as f:
                 if looks_binary(f.read(BINARY_SNIFF_BYTES)):
                     continue
                 f.seek(0)
-                shown = shown_path(path, cwd)
                 for number, raw in enumerate(f, 1):
                     text = raw.decode("utf-8", errors="replace")
                     if regex.search(text.rstrip("\r\n")) and not collect.add(shown, number, text):
                         return found
         except OSError as exc:
-            found.problems.append(f"{shown_path(path, cwd)}: {exc.strerror}")
+            found.problems.append(f"{shown}: {exc.strerror}")
     return found
 
 
@@ -205,21 +286,34 @@ class SearchTool:
         self.use_rg = use_rg
 
     def run(self, args: SearchArgs, ctx: ToolContext) -> ToolOutput:
-        root = resolve_path(ctx, args.path)
+        path = resolve_path(ctx, args.path)
+        target = real(path)
         hidden = HiddenPaths(ctx.config)
-        refusal = hidden.refusal(root)
+        refusal = hidden.refusal(path, target)
         if refusal:
             return ToolOutput(refusal, ok=False)
-        if not root.exists():
+        try:
+            root = _Root.open(target, shown_path(path, ctx.cwd))
+        except (FileNotFoundError, NotADirectoryError):
             return ToolOutput(
-                f"error: {args.path} does not exist ({root}). Use list_dir to see what is there.",
+                f"error: {args.path} does not exist ({path}). Use list_dir to see what is there.",
                 ok=False,
             )
+        except OSError as exc:
+            return ToolOutput(f"error: cannot search {args.path}: {exc.strerror}.", ok=False)
+        try:
+            return self._search(args, root, hidden, ctx)
+        finally:
+            os.close(root.fd)
+
+    def _search(
+        self, args: SearchArgs, root: _Root, hidden: HiddenPaths, ctx: ToolContext
+    ) -> ToolOutput:
         rg = shutil.which("rg") if self.use_rg else None
         found: _Found | None = None
         if rg:
             found = _Found("rg")
-            code = _run_rg(rg, args, shown_path(root, ctx.cwd), ctx.cwd, hidden, found)
+            code = _run_rg(rg, args, root, _Reread(root, hidden), found)
             if code == 2 and not found.matches:
                 if not any("regex parse error" in p for p in found.problems):
                     return ToolOutput(
@@ -235,7 +329,7 @@ class SearchTool:
                     "characters (e.g. '\\(') to search for them literally.",
                     ok=False,
                 )
-            found = _run_python(regex, args, root, ctx.cwd, hidden)
+            found = _run_python(regex, args, root, hidden)
         return self._report(args, found, ctx)
 
     @staticmethod
