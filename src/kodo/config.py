@@ -34,15 +34,67 @@ DEFAULT_MODELS: dict[str, str] = {
 SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
 ApprovalPolicy = Literal["untrusted", "on-failure", "on-request", "never"]
 
+# Where common tools keep credentials (keys, tokens, passwords, session cookies). Only the
+# file is listed where its folder holds things commands need (caches, other settings).
 DEFAULT_HIDDEN_PATHS = [
+    # ssh, gpg, cloud providers, clusters, containers
     "~/.ssh",
+    "~/.gnupg",
     "~/.aws",
     "~/.config/gcloud",
     "~/.azure",
+    "~/.oci",
     "~/.kube",
     "~/.docker",
+    "~/.config/containers/auth.json",
+    "~/.terraform.d/credentials.tfrc.json",
+    "~/.vault-token",
+    "~/.config/rclone/rclone.conf",
+    "~/.s3cfg",
+    "~/.boto",
+    "~/.databrickscfg",
+    "~/.kaggle/kaggle.json",
+    # git hosting and generic stores
     "~/.netrc",
     "~/.git-credentials",
+    "~/.config/git/credentials",
+    "~/.config/gh",
+    "~/.config/hub",
+    "~/.config/glab-cli",
+    "~/.password-store",
+    "~/.local/share/keyrings",
+    "~/.pgpass",
+    "~/.my.cnf",
+    # package registries
+    "~/.pypirc",
+    "~/.pip/pip.conf",
+    "~/.config/pip/pip.conf",
+    "~/.npmrc",
+    "~/.yarnrc",
+    "~/.yarnrc.yml",
+    "~/.cargo/credentials",
+    "~/.cargo/credentials.toml",
+    "~/.gem/credentials",
+    "~/.m2/settings.xml",
+    "~/.m2/settings-security.xml",
+    "~/.gradle/gradle.properties",
+    "~/.config/composer/auth.json",
+    "~/.composer/auth.json",
+    # model hubs and other coding agents
+    "~/.cache/huggingface/token",
+    "~/.cache/huggingface/stored_tokens",
+    "~/.huggingface/token",
+    "~/.codex/auth.json",
+    "~/.claude/.credentials.json",
+    "~/.claude.json",
+    "~/.gemini/oauth_creds.json",
+    "~/.aider/oauth-keys.env",
+    "~/.config/github-copilot",
+    # browser profiles (session cookies)
+    "~/.mozilla",
+    "~/.config/google-chrome",
+    "~/.config/chromium",
+    "~/.config/BraveSoftware",
 ]
 
 
@@ -58,6 +110,24 @@ class Limits(BaseModel):
     memory_mb: int | None = None
     cpu_seconds: int | None = None
     max_processes: int | None = None
+    file_size_mb: int | None = Field(default=None, gt=0)  # largest file a command may write
+    # The sandbox's /tmp and /dev/shm live in memory; None: a quarter of the memory each.
+    tmp_size_mb: int | None = Field(default=None, gt=0)
+    shm_size_mb: int | None = Field(default=None, gt=0)
+
+
+class ApprovalRule(BaseModel):
+    """``[[approval.rules]]``: what to do with commands whose words match ``pattern``
+    (``*`` in a word matches any characters, a ``**`` word any number of words)."""
+
+    model_config = ConfigDict(extra="forbid")
+    pattern: list[str] = Field(min_length=1)
+    decision: Literal["allow", "ask", "deny"]
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rules: list[ApprovalRule] = Field(default_factory=list)
 
 
 class McpServer(BaseModel):
@@ -103,6 +173,7 @@ class Config(BaseModel):
     hidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_HIDDEN_PATHS))
     env_allow: list[str] = Field(default_factory=list)  # secret-looking vars to keep anyway
     limits: Limits = Field(default_factory=Limits)
+    approval: Approval = Field(default_factory=Approval)  # only from $KODO_HOME/config.toml
 
     context_window: int | None = None
     auto_compact_ratio: float = 0.85
@@ -165,15 +236,19 @@ def project_trust(cwd: Path) -> tuple[ProjectConfig, bool]:
 
 
 def untrusted_warning(cwd: Path) -> str | None:
-    """One line naming what an untrusted project config wanted to set, or None."""
+    """One line naming what a project config wanted to set but does not, or None."""
     project, trusted = project_trust(cwd)
     withheld = [] if trusted else project.withheld()
-    if not withheld:
-        return None
-    return (
-        f"kodo: ignoring settings from the untrusted {project_config_path(project.root)}: "
-        f"{', '.join(withheld)} (review the file, then `kodo trust` to apply them)"
-    )
+    never = project.user_only()
+    parts = []
+    if withheld:
+        parts.append(
+            f"ignoring settings from the untrusted {project_config_path(project.root)}: "
+            f"{', '.join(withheld)} (review the file, then `kodo trust` to apply them)"
+        )
+    if never:
+        parts.append(f"{', '.join(never)}: only read from your own config, never a project's")
+    return "kodo: " + "; ".join(parts) if parts else None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -235,7 +310,7 @@ def load_config(
 ) -> Config:
     project, trusted = project_trust(cwd)
     data = _read_toml(kodo_home() / "config.toml")
-    data = _merge(data, project.data if trusted else project.safe_part())
+    data = _merge(data, project.applied(trusted))
     for var, key in _ENV_KEYS.items():
         if os.environ.get(var):
             data[key] = os.environ[var]

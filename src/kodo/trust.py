@@ -36,6 +36,8 @@ SAFE_PROJECT_KEYS = frozenset(
         "shell_timeout_ms",
     }
 )
+# Keys a project never sets, trusted or not: approval rules decide what runs without asking.
+USER_ONLY_KEYS = frozenset({"approval"})
 TRUST_FILE = "trusted_projects.json"
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -59,14 +61,15 @@ class ProjectConfig:
     def withheld(self) -> list[str]:
         """Dotted names of the keys that need trust (``profiles.NAME.KEY`` inside profiles),
         quoted where a key holds anything but plain name characters: they reach the terminal."""
-        names = [_shown(k) for k in self.data if k not in SAFE_PROJECT_KEYS and k != "profiles"]
+        plain = SAFE_PROJECT_KEYS | USER_ONLY_KEYS | {"profiles"}
+        names = [_shown(k) for k in self.data if k not in plain]
         profiles = self.data.get("profiles")
         for name, table in (profiles if isinstance(profiles, dict) else {}).items():
             if isinstance(table, dict):
                 names += [
                     f"profiles.{_shown(name)}.{_shown(k)}"
                     for k in table
-                    if k not in SAFE_PROJECT_KEYS
+                    if k not in SAFE_PROJECT_KEYS | USER_ONLY_KEYS
                 ]
             else:
                 names.append(f"profiles.{_shown(name)}")
@@ -74,12 +77,24 @@ class ProjectConfig:
             names.append("profiles")
         return sorted(names)
 
-    def safe_part(self) -> dict[str, Any]:
-        """The data without the withheld keys: what an untrusted project may set."""
-        out = {k: v for k, v in self.data.items() if k in SAFE_PROJECT_KEYS}
+    def user_only(self) -> list[str]:
+        """``USER_ONLY_KEYS`` the file sets anyway, at the top or in a profile."""
+        tables = self.data.get("profiles")
+        inner = list((tables if isinstance(tables, dict) else {}).values())
+        found = {k for table in [self.data, *inner] if isinstance(table, dict) for k in table}
+        return sorted(found & USER_ONLY_KEYS)
+
+    def applied(self, trusted: bool) -> dict[str, Any]:
+        """What the project may set: everything but ``USER_ONLY_KEYS`` when trusted, only
+        ``SAFE_PROJECT_KEYS`` when not; profiles filtered the same way."""
+
+        def keep(key: str) -> bool:
+            return key not in USER_ONLY_KEYS if trusted else key in SAFE_PROJECT_KEYS
+
+        out = {k: v for k, v in self.data.items() if keep(k) and k != "profiles"}
         tables = self.data.get("profiles")
         profiles = {
-            name: {k: v for k, v in table.items() if k in SAFE_PROJECT_KEYS}
+            name: {k: v for k, v in table.items() if keep(k)}
             for name, table in (tables if isinstance(tables, dict) else {}).items()
             if isinstance(table, dict)
         }

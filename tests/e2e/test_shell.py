@@ -145,7 +145,7 @@ def test_approvals_answered_yes_no_explained_and_always(tmp_path: Path) -> None:
         Reply(text="did not make it"),
         Reply(tool_calls=[Call("shell", {"command": "touch explained.txt"})]),
         Reply(text="understood why"),
-        Reply(tool_calls=[Call("shell", {"command": "mkdir -p d1"})]),
+        Reply(tool_calls=[Call("shell", {"command": "mkdir -p d1 && mkdir -p d2"})]),
         Reply(tool_calls=[Call("shell", {"command": "mkdir -p d2"})]),
         Reply(text="second folder too"),
     ]
@@ -185,8 +185,9 @@ def test_approvals_answered_yes_no_explained_and_always(tmp_path: Path) -> None:
         term.type("a")
         term.wait_for(r"second folder too", after=fourth)
         screen = term.screen()[fourth:]
-        assert screen.count("allow?") == 1  # "always" covered the second mkdir -p
+        assert screen.count("allow?") == 1  # "always" covered `mkdir -p d2` of the first script
         assert (tmp_path / "d1").is_dir() and (tmp_path / "d2").is_dir()
+        assert "exit code 0" in tool_messages(srv.requests[-1])[-1]
 
 
 def git(repo: Path, *args: str) -> str:

@@ -95,8 +95,9 @@ def test_background_returns_id_and_first_output(make_ctx) -> None:
 
 def test_known_safe_commands() -> None:
     assert is_known_safe(["ls", "-la"])
-    assert is_known_safe(["bash", "-lc", "git status"])
+    assert not is_known_safe(["bash", "-lc", "git status"])  # repo config can run hooks
     assert is_known_safe(["bash", "-lc", "grep -rn foo src"])
+    assert is_known_safe(["bash", "-lc", "cd src && grep -rn foo . | head -5"])
     assert not is_known_safe(["bash", "-lc", "ls; rm -rf /"])
     assert not is_known_safe(["bash", "-lc", "cat x > y"])
     assert not is_known_safe(["bash", "-lc", "echo $(rm x)"])
@@ -121,15 +122,15 @@ def test_untrusted_asks_for_unknown_commands(make_ctx, base: Path) -> None:
     assert approver.requests[0].argv == ["bash", "-lc", "touch a"]
 
 
-def test_always_remembers_the_prefix(make_ctx, base: Path) -> None:
+def test_always_remembers_the_exact_command(make_ctx, base: Path) -> None:
     approver = ScriptedApprover(["always"])
     ctx = make_ctx(approver, approval_policy="untrusted")
     tool = ShellTool()
     assert call(ctx, tool, command=["mkdir", "-p", "x"]).ok
-    assert call(ctx, tool, command=["mkdir", "-p", "y"]).ok
+    assert call(ctx, tool, command=["mkdir", "-p", "x"]).ok
     assert len(approver.requests) == 1
-    assert not call(ctx, tool, command=["touch", "z"]).ok  # another prefix: asked, no answers left
-    assert len(approver.requests) == 2
+    assert not call(ctx, tool, command=["mkdir", "-p", "y"]).ok  # other words: asked, refused
+    assert len(approver.requests) == 2 and not (base / "ws" / "y").exists()
 
 
 def test_no_approver_means_no(make_ctx) -> None:

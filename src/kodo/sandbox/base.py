@@ -69,6 +69,8 @@ class ApprovalRequest:
     cwd: Path
     reason: str | None  # the model's justification, when it asked to leave the sandbox
     escalate: bool  # True when the command would run outside the sandbox
+    patch: str | None = None  # a file edit: the patch (argv is then ["apply_patch", *paths])
+    remember: bool = True  # whether an "always" answer is remembered, or counts as one "yes"
 
 
 class Approver(Protocol):

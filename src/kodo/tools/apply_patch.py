@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import errno
 import os
 import secrets
 import stat
@@ -21,8 +22,18 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from kodo.config import Config
+from kodo.sandbox.approval import edit_permission
 from kodo.tools.base import ToolContext, ToolOutput
-from kodo.tools.fs_access import looks_binary, real, shown_path, write_checker
+from kodo.tools.fs_access import (
+    READ,
+    directory,
+    looks_binary,
+    open_at,
+    real,
+    shown_path,
+    write_checker,
+)
 from kodo.tools.patch_format import (
     AddFile,
     DeleteFile,
@@ -187,17 +198,24 @@ class _Plan:
     def current(self, path: Path, name: str) -> str | None:
         if path in self.final:
             return self.final[path]
-        if os.path.isdir(path):
-            raise PatchError(f"{name} is a directory, not a file. Nothing was changed.")
-        if not os.path.lexists(path):
-            return None
         try:
-            data = path.read_bytes()
-            self.modes[path] = stat.S_IMODE(path.stat().st_mode)
+            fd = open_at(path, READ)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
         except OSError as exc:
-            raise PatchError(
-                f"{name}: cannot read it ({exc.strerror}). Nothing was changed."
-            ) from exc
+            if exc.errno != errno.ELOOP:
+                raise _unreadable(name, exc) from exc
+            return ""  # a symlink itself, which only a delete resolves to
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            os.close(fd)
+            raise PatchError(f"{name} is a directory, not a file. Nothing was changed.")
+        try:
+            with open(fd, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise _unreadable(name, exc) from exc
+        self.modes[path] = stat.S_IMODE(info.st_mode)
         if looks_binary(data[:8192]):
             raise PatchError(f"{name} is a binary file; apply_patch edits text files only.")
         try:
@@ -256,39 +274,62 @@ class _Plan:
 
     def commit(self) -> None:
         """Stage every new text beside its destination, then swap them all in; a failure while
-        staging removes what was staged and changes nothing."""
-        staged: list[tuple[Path, Path]] = []
+        staging removes what was staged and changes nothing. Files are written, renamed and
+        removed relative to their directory's fd (see ``fs_access.directory``), so a directory
+        swapped for a symlink meanwhile cannot send them elsewhere."""
+        staged: list[tuple[int, str, str]] = []  # directory fd, temporary name, name
+        try:
+            for path, text in self.final.items():
+                if text is None:
+                    continue
+                try:
+                    staged.append(self._stage(path, text))
+                except OSError as exc:
+                    for parent, tmp, _ in staged:
+                        with contextlib.suppress(OSError):
+                            os.unlink(tmp, dir_fd=parent)
+                    raise PatchError(
+                        f"cannot write {path}: {exc.strerror}. Nothing was changed."
+                    ) from exc
+            for parent, tmp, name in staged:
+                os.replace(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
+        finally:
+            for parent, _, _ in staged:
+                os.close(parent)
         for path, text in self.final.items():
             if text is None:
-                continue
-            try:
-                staged.append((self._stage(path, text), path))
-            except OSError as exc:
-                for tmp, _ in staged:
-                    with contextlib.suppress(OSError):
-                        tmp.unlink()
-                raise PatchError(
-                    f"cannot write {path}: {exc.strerror}. Nothing was changed."
-                ) from exc
-        for tmp, path in staged:
-            os.replace(tmp, path)
-        for path, text in self.final.items():
-            if text is None and os.path.lexists(path):
-                path.unlink()
+                _remove(path)
 
-    def _stage(self, path: Path, text: str) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.kodo-tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self.modes.get(path, 0o666))
+    def _stage(self, path: Path, text: str) -> tuple[int, str, str]:
+        parent = directory(path.parent, create=True)
+        tmp = f".{path.name}.{secrets.token_hex(4)}.kodo-tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         try:
+            fd = os.open(tmp, flags, self.modes.get(path, 0o666), dir_fd=parent)
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
                 f.write(text)
-            if path in self.modes:
-                os.chmod(tmp, self.modes[path])
+                if path in self.modes:
+                    os.fchmod(f.fileno(), self.modes[path])
         except OSError:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=parent)
+            os.close(parent)
             raise
-        return tmp
+        return parent, tmp, path.name
+
+
+def _unreadable(name: str, exc: OSError) -> PatchError:
+    return PatchError(f"{name}: cannot read it ({exc.strerror}). Nothing was changed.")
+
+
+def _remove(path: Path) -> None:
+    """Delete ``path`` (a symlink itself, not its target) if it is still there."""
+    with contextlib.suppress(FileNotFoundError):
+        parent = directory(path.parent)
+        try:
+            os.unlink(path.name, dir_fd=parent)
+        finally:
+            os.close(parent)
 
 
 def apply_patch(
@@ -321,6 +362,16 @@ def write_file(
     )
     plan.commit()
     return PatchResult(plan.changes, "\n".join(plan.diffs) + "\n")
+
+
+def patch_paths(patch: str) -> list[str]:
+    """Every path a patch names (moves' destinations too), as written; none when malformed."""
+    try:
+        ops = parse_patch(patch)
+    except PatchError:
+        return []
+    paths = [op.path for op in ops]
+    return paths + [op.move_to for op in ops if isinstance(op, UpdateFile) and op.move_to]
 
 
 def read_only_refusal(tool: str) -> ToolOutput:
@@ -365,15 +416,20 @@ class ApplyPatchTool:
     def run(self, args: ApplyPatchArgs, ctx: ToolContext) -> ToolOutput:
         if ctx.config.sandbox_mode == "read-only":
             return read_only_refusal(self.name)
+        checker = write_checker(ctx.config, ctx.cwd)
+        refusal, can_write = edit_permission(ctx, patch_paths(args.patch), args.patch, checker)
+        if refusal is not None:
+            return ToolOutput(f"error: {refusal}", ok=False)
         try:
-            result = apply_patch(args.patch, ctx.cwd, write_checker(ctx.config, ctx.cwd))
+            result = apply_patch(args.patch, ctx.cwd, can_write)
         except PatchError as exc:
             return ToolOutput(f"error: {exc}", ok=False)
         return patch_output(result)
 
 
 def cli_run(args: argparse.Namespace) -> int:
-    """``kodo apply-patch``: the patch on stdin, applied in the current directory."""
+    """``kodo apply-patch``: the patch on stdin, applied in the current directory and only
+    there (as in a workspace-write session), whatever ``..``, ``~`` or symlinks a path holds."""
     patch = sys.stdin.read()
     if not patch.strip():
         print(
@@ -383,7 +439,8 @@ def cli_run(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        result = apply_patch(patch, Path.cwd())
+        cwd = Path.cwd()
+        result = apply_patch(patch, cwd, write_checker(Config(), cwd))
     except PatchError as exc:
         print(f"kodo apply-patch: {exc}", file=sys.stderr)
         return 1

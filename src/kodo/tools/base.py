@@ -17,6 +17,7 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from kodo.config import Config
     from kodo.events import Event
+    from kodo.sandbox.approval import ApprovalGate
     from kodo.sandbox.base import Approver, Executor
 
 
@@ -34,6 +35,7 @@ class ToolContext:
     emit: Callable[[Event], None]
     executor: Executor
     approver: Approver | None = None
+    gate: ApprovalGate | None = None  # the session's approvals, made on first use (gate_for)
 
 
 class Tool(Protocol):

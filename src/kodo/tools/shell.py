@@ -10,9 +10,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from kodo.sandbox.approval import ApprovalGate, is_known_safe, shell_script
+from kodo.sandbox.approval import gate_for, inspects_only
 from kodo.sandbox.background import describe_exit
 from kodo.sandbox.base import ExecResult, Executor
+from kodo.sandbox.shell_parse import shell_script
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
 
 BACKGROUND_WAIT_S = 0.75  # how long a background start waits for first output
@@ -82,14 +83,6 @@ class ShellTool:
     )
     Args: ClassVar[type[BaseModel]] = ShellArgs
 
-    def __init__(self) -> None:
-        self._gate: ApprovalGate | None = None
-
-    def _gate_for(self, ctx: ToolContext) -> ApprovalGate:
-        if self._gate is None or self._gate.approver is not ctx.approver:
-            self._gate = ApprovalGate(ctx.config.approval_policy, ctx.approver)
-        return self._gate
-
     def run(self, args: ShellArgs, ctx: ToolContext) -> ToolOutput:
         argv = to_argv(args.command)
         if not argv:
@@ -97,13 +90,13 @@ class ShellTool:
         cwd = resolve_path(ctx, args.workdir) if args.workdir else ctx.cwd
         if not cwd.is_dir():
             return ToolOutput(f"error: workdir {cwd} is not a directory.", ok=False)
-        gate = self._gate_for(ctx)
+        gate = gate_for(ctx)
         decision = gate.before(
             argv, cwd, escalate=args.with_escalated_permissions, justification=args.justification
         )
-        # A command that is not a known read-only one runs code: after the last edit, its
-        # success is the check the session's final status reports.
-        meta = {"command": display(argv), "runs_code": not is_known_safe(argv)}
+        # A command that does more than look at the workspace runs code: after the last edit,
+        # its success is the check the session's final status reports.
+        meta = {"command": display(argv), "runs_code": not inspects_only(argv)}
         if not decision.run:
             return ToolOutput(decision.message or "refused", ok=False, metadata=meta)
         executor = ctx.executor.outside_sandbox() if decision.outside else ctx.executor

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
+from kodo.sandbox.approval import edit_permission
 from kodo.tools.apply_patch import PatchError, patch_output, read_only_refusal, write_file
 from kodo.tools.base import ToolContext, ToolOutput
 from kodo.tools.fs_access import write_checker
@@ -33,8 +34,13 @@ class WriteFileTool:
         content = args.content
         if content and not content.endswith("\n"):
             content += "\n"
+        shown = "".join(f"+{line}\n" for line in content.splitlines())
+        checker = write_checker(ctx.config, ctx.cwd)
+        refusal, can_write = edit_permission(ctx, [args.path], shown, checker)
+        if refusal is not None:
+            return ToolOutput(f"error: {refusal}", ok=False)
         try:
-            result = write_file(args.path, content, ctx.cwd, write_checker(ctx.config, ctx.cwd))
+            result = write_file(args.path, content, ctx.cwd, can_write)
         except PatchError as exc:
             return ToolOutput(f"error: {exc}", ok=False)
         return patch_output(result)

@@ -13,10 +13,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kodo.sandbox.approval import shell_script
 from kodo.sandbox.base import ApprovalAnswer, ApprovalRequest
+from kodo.sandbox.shell_parse import shell_script
+from kodo.ui.safe_text import visible
 
-CHOICES = "[y]es · [n]o · [a]lways for this command prefix · [e]xplain and refuse"
+CHOICES = "[y]es · [n]o · [a]lways (this exact command or these files) · [e]xplain and refuse"
+PATCH_LINES = 40  # of an edit's patch shown in the question; the rest is counted
 
 
 @dataclass
@@ -54,18 +56,38 @@ class InlineApprover:
             pending.done.set()
 
 
+def heading(request: ApprovalRequest) -> str:
+    return (
+        "kodo wants to edit files" if request.patch is not None else "kodo wants to run a command"
+    )
+
+
 def describe_request(request: ApprovalRequest, sandbox_mode: str) -> list[str]:
-    script = shell_script(request.argv)
-    command = script if script is not None else shlex.join(request.argv)
-    if request.escalate:
-        where = f"OUTSIDE the sandbox: it would leave the {sandbox_mode} sandbox"
-    elif sandbox_mode == "danger-full-access":
-        where = "with full access (no sandbox)"
+    """The question's lines. What the model chose is made ``visible`` and its extra lines are
+    marked with "│", so it can neither send escape sequences nor pass off lines as kodo's."""
+    cwd = visible(str(request.cwd), newlines=False)
+    if request.patch is not None:
+        files = ", ".join(visible(path, newlines=False) for path in request.argv[1:])
+        patch = visible(request.patch).splitlines()
+        lines = [f"edit {files}", f"  in {cwd}"]
+        lines += [f"  │ {line}" for line in patch[:PATCH_LINES]]
+        if len(patch) > PATCH_LINES:
+            lines.append(f"  … {len(patch) - PATCH_LINES} more lines")
     else:
-        where = f"inside the {sandbox_mode} sandbox"
-    lines = [f"$ {command}", f"  in {request.cwd}, {where}"]
+        script = shell_script(request.argv)
+        command = visible(script if script is not None else shlex.join(request.argv))
+        first, *more = command.split("\n")
+        if request.escalate:
+            where = f"OUTSIDE the sandbox: it would leave the {sandbox_mode} sandbox"
+        elif sandbox_mode == "danger-full-access":
+            where = "with full access (no sandbox)"
+        else:
+            where = f"inside the {sandbox_mode} sandbox"
+        lines = [f"$ {first}", *(f"│ {line}" for line in more), f"  in {cwd}, {where}"]
     if request.reason:
-        lines.append(f"  reason: {request.reason}")
+        lines.append(f"  reason: {visible(request.reason, newlines=False)}")
+    if not request.remember:
+        lines.append("  [a]lways counts as yes this once: this one is asked every time")
     return lines
 
 

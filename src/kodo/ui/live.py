@@ -3,7 +3,8 @@ checklist and a spinner that update in place, and a status line of tokens and co
 
 Events arrive on the agent's worker thread; rich's Live keeps one redrawn region at the bottom
 while finished output is printed above it. Without a terminal, Live draws nothing and only the
-finished output is printed, as plain text.
+finished output is printed, as plain text. Text from the model, commands and files goes through
+``safe_text`` on its way to the terminal.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from kodo.events import (
     UserMessage,
 )
 from kodo.ui.render import PLAN_MARKS, command_output_lines, describe_call
+from kodo.ui.safe_text import markup_safe, visible
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -118,9 +120,9 @@ class ShellRenderer:
             # The banner already named the model and the directory.
             c.print(f"[dim]session {event.session_id[:8]}[/]", highlight=False)
         elif isinstance(event, UserMessage) and event.kind == "prompt" and self._live is None:
-            c.print(Text.assemble(("› ", "bold"), event.text), highlight=False)
+            c.print(Text.assemble(("› ", "bold"), visible(event.text)), highlight=False)
         elif isinstance(event, UserMessage) and event.kind == "nudge":
-            c.print(Text(f"↻ {event.text}", style="dim"), highlight=False)
+            c.print(Text(f"↻ {visible(event.text)}", style="dim"), highlight=False)
         elif isinstance(event, TextDelta):
             self._stream.append(event.text)
         elif isinstance(event, AssistantMessage):
@@ -143,10 +145,10 @@ class ShellRenderer:
             self.tokens_in += event.input_tokens
             self.tokens_out += event.output_tokens
         elif isinstance(event, Retry):
-            retry = f"retrying in {event.delay_s:.1f}s: {event.reason}"
+            retry = f"retrying in {event.delay_s:.1f}s: {visible(event.reason)}"
             c.print(retry, style="yellow", markup=False)
         elif isinstance(event, Error):
-            c.print(Text.assemble(("error: ", "bold red"), event.message), highlight=False)
+            c.print(Text.assemble(("error: ", "bold red"), visible(event.message)), highlight=False)
         elif isinstance(event, Compacted):
             c.print(f"[dim]conversation compacted ({event.tokens_before:,} tokens before)[/]")
 
@@ -155,11 +157,13 @@ class ShellRenderer:
     def _markdown(self, text: str) -> None:
         from rich.markdown import Markdown
 
-        self.console.print(Markdown(text))
+        self.console.print(Markdown(visible(text)))
 
     def _print_plan(self) -> None:
         for step in self._plan:
-            self.console.print(f"  {PLAN_MARKS[step.status]} {step.step}", highlight=False)
+            self.console.print(
+                f"  {PLAN_MARKS[step.status]} {markup_safe(step.step)}", highlight=False
+            )
         self._plan_changed = False
 
     def _tool_result(self, event: ToolResult) -> None:
@@ -172,9 +176,9 @@ class ShellRenderer:
         if event.ok and meta.get("files"):
             from rich.syntax import Syntax
 
-            c.print(f"[bold]{_escape(title)}[/]", highlight=False)
+            c.print(f"[bold]{markup_safe(title)}[/]", highlight=False)
             diff = meta.get("diff") or event.output
-            c.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
+            c.print(Syntax(visible(diff), "diff", theme="ansi_dark", background_color="default"))
             return
         if "exit_code" in meta:
             self._command_card(event, title)
@@ -182,8 +186,8 @@ class ShellRenderer:
         self.last_output = event.output
         mark = "[green]✓[/]" if event.ok else "[red]✗[/]"
         first = event.output.strip().splitlines()[0] if event.output.strip() else ""
-        detail = "" if event.ok else f" [red]{_escape(first[:120])}[/]"
-        c.print(f"[cyan]{_escape(title)}[/] {mark}{detail}", highlight=False)
+        detail = "" if event.ok else f" [red]{markup_safe(first[:120])}[/]"
+        c.print(f"[cyan]{markup_safe(title)}[/] {mark}{detail}", highlight=False)
 
     def _command_card(self, event: ToolResult, title: str) -> None:
         """Command, exit status, duration and the last lines of output; /last shows it all."""
@@ -200,15 +204,15 @@ class ShellRenderer:
             status = f"exit {code}"
         if meta.get("command"):
             title = f"$ {meta['command']}"
-        c.print(f"[cyan]{_escape(title)}[/]", highlight=False)
+        c.print(f"[cyan]{markup_safe(title)}[/]", highlight=False)
         lines = command_output_lines(event.output)
         for line in lines[-CARD_TAIL_LINES:]:
-            c.print(f"  │ {line}", style="dim", highlight=False, markup=False)
+            c.print(f"  │ {visible(line)}", style="dim", highlight=False, markup=False)
         hidden = len(lines) - CARD_TAIL_LINES
         more = f" · {hidden} more lines (/last)" if hidden > 0 else ""
         mark = "[green]✓[/]" if code == 0 else "[red]✗[/]"
         duration = meta.get("duration_s", 0.0)
-        c.print(f"  {mark} [dim]{_escape(status)} · {duration:.2f}s{more}[/]", highlight=False)
+        c.print(f"  {mark} [dim]{markup_safe(status)} · {duration:.2f}s{more}[/]", highlight=False)
 
     def _view(self) -> RenderableType:
         from rich.console import Group
@@ -218,17 +222,11 @@ class ShellRenderer:
         parts: list[Any] = []
         if self._stream:
             tail = "".join(self._stream).splitlines()[-STREAM_TAIL_LINES:]
-            parts.append(Markdown("\n".join(tail)))
+            parts.append(Markdown(visible("\n".join(tail))))
         if self._plan_changed:
             for step in self._plan:
-                parts.append(f"  {PLAN_MARKS[step.status]} {_escape(step.step)}")
+                parts.append(f"  {PLAN_MARKS[step.status]} {markup_safe(step.step)}")
         elapsed = time.monotonic() - self._started
-        text = f"{_escape(self._activity[:100])} · {elapsed:.0f}s · {self.status_line()}"
+        text = f"{markup_safe(self._activity[:100])} · {elapsed:.0f}s · {self.status_line()}"
         parts.append(Spinner("dots", text=f"[dim]{text} · esc to interrupt[/]"))
         return Group(*parts)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)

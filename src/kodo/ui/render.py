@@ -1,7 +1,7 @@
 """A readable, coloured rendering of the event stream for ``kodo exec``.
 
 rich honours NO_COLOR and drops styling when the output is not a terminal, so the same renderer
-serves people and pipes.
+serves people and pipes. Text from the model, commands and files goes through ``safe_text``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from kodo.events import (
     Usage,
     UserMessage,
 )
+from kodo.ui.safe_text import markup_safe, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,7 +34,11 @@ OUTPUT_TAIL_LINES = 6
 
 
 def describe_call(name: str, arguments: str) -> str:
-    """One line saying what a tool call does, for people."""
+    """One line saying what a tool call does, for people, control characters made visible."""
+    return visible(_describe_call(name, arguments))
+
+
+def _describe_call(name: str, arguments: str) -> str:
     try:
         args = json.loads(arguments)
     except json.JSONDecodeError:
@@ -69,30 +74,31 @@ class ConsoleRenderer:
     def __call__(self, event: Event) -> None:
         c = self.console
         if isinstance(event, SessionStarted):
-            c.print(
-                f"[bold]kodo[/] [dim]{event.provider} · {event.model} · {event.cwd} · "
-                f"session {event.session_id[:8]}[/]"
+            about = (
+                f"{event.provider} · {event.model} · {event.cwd} · session {event.session_id[:8]}"
             )
+            c.print(f"[bold]kodo[/] [dim]{markup_safe(about)}[/]")
         elif isinstance(event, AssistantMessage) and event.text.strip():
             from rich.markdown import Markdown
 
-            c.print(Markdown(event.text))
+            c.print(Markdown(visible(event.text)))
         elif isinstance(event, ToolCall) and event.name != "update_plan":
-            c.print(f"[cyan]{describe_call(event.name, event.arguments)}[/]", highlight=False)
+            line = describe_call(event.name, event.arguments)
+            c.print(line, style="cyan", highlight=False, markup=False)
         elif isinstance(event, ToolResult):
             self._tool_result(event)
         elif isinstance(event, UserMessage) and event.kind == "nudge":
-            c.print(f"↻ {event.text}", style="dim", highlight=False, markup=False)
+            c.print(f"↻ {visible(event.text)}", style="dim", highlight=False, markup=False)
         elif isinstance(event, PlanUpdated):
             for step in event.steps:
-                c.print(f"  {PLAN_MARKS[step.status]} {step.step}", highlight=False)
+                c.print(f"  {PLAN_MARKS[step.status]} {markup_safe(step.step)}", highlight=False)
         elif isinstance(event, Retry):
             c.print(
                 f"[yellow]retrying in {event.delay_s:.1f}s (attempt {event.attempt}): "
-                f"{event.reason}[/]"
+                f"{markup_safe(event.reason)}[/]"
             )
         elif isinstance(event, Error):
-            c.print(f"[bold red]error:[/] {event.message}", highlight=False)
+            c.print(f"[bold red]error:[/] {markup_safe(event.message)}", highlight=False)
         elif isinstance(event, Compacted):
             c.print("[dim]conversation compacted[/]")
         elif isinstance(event, Usage):
@@ -106,7 +112,8 @@ class ConsoleRenderer:
         if event.ok and meta.get("diff"):
             from rich.syntax import Syntax
 
-            c.print(Syntax(meta["diff"], "diff", theme="ansi_dark", background_color="default"))
+            diff = visible(meta["diff"])
+            c.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
             return
         if "exit_code" in meta:
             code = meta.get("exit_code")
@@ -115,14 +122,14 @@ class ConsoleRenderer:
             status = "timed out" if meta.get("timed_out") else f"exit {code}"
             c.print(f"  {mark} [dim]{status} · {duration:.2f}s[/]")
             for line in command_output_lines(event.output)[-OUTPUT_TAIL_LINES:]:
-                c.print(f"    {line}", style="dim", highlight=False, markup=False)
+                c.print(f"    {visible(line)}", style="dim", highlight=False, markup=False)
             return
         if meta.get("background") and event.ok:
             c.print(f"  [green]▶[/] [dim]running in the background as {meta['process_id']}[/]")
             return
         if not event.ok:
             first = event.output.strip().splitlines()[0] if event.output.strip() else "failed"
-            c.print(f"  [red]✗ {first}[/]", highlight=False)
+            c.print(f"  [red]✗ {markup_safe(first)}[/]", highlight=False)
 
     def _completed(self, event: SessionCompleted) -> None:
         c = self.console
@@ -133,7 +140,7 @@ class ConsoleRenderer:
         style = "green" if event.status == "completed" else "red"
         c.print(f"[{style}]● {event.status}[/][dim]{verdict_note(event)}{tokens}[/]")
         if event.error and event.status != "error":
-            c.print(f"[dim]{event.error}[/]")
+            c.print(f"[dim]{markup_safe(event.error)}[/]")
 
 
 def verdict_note(event: SessionCompleted) -> str:

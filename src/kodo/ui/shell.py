@@ -32,6 +32,7 @@ from kodo.config import (
 )
 from kodo.trust import TrustStore, project_config_path
 from kodo.ui.input import TypeAhead
+from kodo.ui.safe_text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -181,7 +182,7 @@ class Shell:
 
     def _flush_warnings(self) -> None:
         for warning in self._warnings:
-            self.console.print(f"kodo: {warning}", style="yellow", markup=False)
+            self.console.print(f"kodo: {visible(warning)}", style="yellow", markup=False)
         self._warnings.clear()
 
     def close_session(self, *, interrupted: bool = False) -> None:
@@ -260,7 +261,7 @@ class Shell:
         note = "⏹ interrupted: the session goes on, type your next prompt" if interrupted else None
         self.renderer.end_turn(note)
         if "error" in result:
-            self.console.print(result["error"], style="bold red", markup=False)
+            self.console.print(visible(result["error"]), style="bold red", markup=False)
         if self.session is not None:
             if "error" in result:  # the traceback goes to the session file, for a bug report
                 self.session.record(Error(message=f"{result['error']}\n{result['trace']}"))
@@ -299,11 +300,11 @@ class Shell:
         self.approver.refuse_all()
 
     def _answer(self, pending: PendingApproval) -> None:
-        from kodo.ui.approvals import CHOICES, answer_from, describe_request, settle
+        from kodo.ui.approvals import CHOICES, answer_from, describe_request, heading, settle
 
         self.renderer.pause()
         try:
-            self.console.print("[bold yellow]kodo wants to run a command[/]", highlight=False)
+            self.console.print(heading(pending.request), style="bold yellow", highlight=False)
             for line in describe_request(pending.request, self.config.sandbox_mode):
                 self.console.print(line, highlight=False, markup=False)
             self.console.print(CHOICES, style="dim", highlight=False, markup=False)
@@ -397,12 +398,12 @@ class Shell:
         try:
             return action(*args) is not False
         except ShellError as exc:
-            self.console.print(str(exc), style="red", markup=False)
+            self.console.print(visible(str(exc)), style="red", markup=False)
         except KeyboardInterrupt:
             self.console.print("[yellow]interrupted[/]")
         except Exception as exc:  # a bug in kodo: say so plainly, keep the session
             message = f"kodo failed: {type(exc).__name__}: {exc}"
-            self.console.print(message, style="bold red", markup=False)
+            self.console.print(visible(message), style="bold red", markup=False)
         return True
 
 
@@ -427,7 +428,7 @@ def pick_session(shell: Shell, *, limit: int = 10) -> str | None:
         when = datetime.fromtimestamp(s.started).strftime("%Y-%m-%d %H:%M")
         prompt = s.first_prompt.splitlines()[0][:60] if s.first_prompt else ""
         shell.console.print(
-            f"{number:>2}. {when}  {s.session_id[:8]}  {s.model}  {prompt}",
+            visible(f"{number:>2}. {when}  {s.session_id[:8]}  {s.model}  {prompt}"),
             highlight=False,
             markup=False,
         )
@@ -460,8 +461,10 @@ def resume_into(shell: Shell, resume: str) -> None:
     recorded = summarize(session.path).cwd
     if recorded not in ("?", str(shell.cwd)):
         shell.console.print(
-            f"[yellow]recorded in {recorded}; continuing in {shell.cwd} (use -C to choose)[/]",
+            f"recorded in {visible(recorded)}; continuing in {shell.cwd} (use -C to choose)",
+            style="yellow",
             highlight=False,
+            markup=False,
         )
     shell._opened = session
 

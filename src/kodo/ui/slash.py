@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kodo.config import ApprovalPolicy, Config, SandboxMode
+from kodo.sandbox.approval import rule_text
+from kodo.ui.safe_text import visible
 
 if TYPE_CHECKING:
     from kodo.ui.shell import Shell
@@ -169,7 +171,9 @@ def _diff(shell: Shell, arg: str) -> None:
     if not diff.strip():
         shell.console.print("nothing changed in this session")
         return
-    shell.console.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
+    shell.console.print(
+        Syntax(visible(diff), "diff", theme="ansi_dark", background_color="default")
+    )
 
 
 def _undo(shell: Shell, arg: str) -> None:
@@ -189,7 +193,7 @@ def _undo(shell: Shell, arg: str) -> None:
     else:
         shell.console.print(
             f"restored {len(changed)} file(s) as they were before the last turn: "
-            + ", ".join(changed[:10])
+            + visible(", ".join(changed[:10]), newlines=False)
             + (" …" if len(changed) > 10 else ""),
             highlight=False,
             markup=False,
@@ -207,8 +211,10 @@ def _status(shell: Shell, arg: str) -> None:
         f"workspace {shell.cwd}",
         f"session   {session.path if session else '(starts with the first prompt)'}",
     ]
+    rules = c.approval.rules
+    lines += [f"rule      {rule_text(rule)}" for rule in rules] or ["rules     (none)"]
     for line in lines:
-        shell.console.print(line, highlight=False, markup=False)
+        shell.console.print(visible(line), highlight=False, markup=False)
 
 
 def _compact(shell: Shell, arg: str) -> None:
@@ -241,7 +247,7 @@ def _last(shell: Shell, arg: str) -> None:
     if output is None:
         shell.console.print("no command has run yet")
         return
-    shell.console.print(output, highlight=False, markup=False)
+    shell.console.print(visible(output), highlight=False, markup=False)
 
 
 COMMANDS: dict[str, tuple[Handler, str]] = {
@@ -252,7 +258,7 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
     "/diff": (_diff, "everything changed in the workspace this session, as a diff"),
     "/undo": (_undo, "restore the files as they were before the last turn"),
     "/last": (_last, "the full output of the last command"),
-    "/status": (_status, "model, tokens, cost, sandbox, session file"),
+    "/status": (_status, "model, tokens, cost, sandbox, approval rules, session file"),
     "/compact": (_compact, "summarise older turns to free context"),
     "/new": (_new, "end this session and start a fresh one"),
     "/resume": (_resume, "reopen a past session: /resume [ID]"),
