@@ -6,11 +6,13 @@ the workspace files a task names by path, in the same ``FILE:`` form the model w
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from kodo.config import Config
-from kodo.tools.fs_access import HiddenPaths, looks_binary
+from kodo.tools.fs_access import READ, HiddenPaths, looks_binary, open_at
 
 _PATH = re.compile(r"(?<![\w/.-])([\w-][\w./-]*\.[A-Za-z0-9]{1,8})\b")
 MAX_FILE_BYTES = 4_000
@@ -26,13 +28,17 @@ def named_files(task: str, cwd: Path, config: Config) -> str | None:
     seen: set[Path] = set()
     for name in _PATH.findall(task):
         path = (root / name).resolve()
-        if path in seen or not path.is_relative_to(root) or not path.is_file():
+        if path in seen or not path.is_relative_to(root) or hidden.covers(path):
             continue
         seen.add(path)
-        if hidden.covers(path):
+        try:  # the checked path itself, even if a sandboxed process swaps in a link meanwhile
+            fd = open_at(path, READ)
+        except OSError:
             continue
-        with path.open("rb") as f:  # a huge file is never read whole
-            data = f.read(MAX_FILE_BYTES + 1)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            data = f.read(MAX_FILE_BYTES + 1)  # a huge file is never read whole
         if looks_binary(data) or len(data) > MAX_FILE_BYTES or total + len(data) > MAX_TOTAL_BYTES:
             continue
         total += len(data)

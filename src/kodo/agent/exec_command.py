@@ -113,5 +113,7 @@ def run_session(
     if last_message_file and outcome.final_message is not None:
         Path(last_message_file).write_text(outcome.final_message, encoding="utf-8")
     if outcome.status == "error" and json_output:
-        print(f"kodo: {outcome.error}", file=sys.stderr)
+        from kodo.ui.safe_text import visible  # a provider's error text reaches the terminal
+
+        print(f"kodo: {visible(outcome.error or '')}", file=sys.stderr)
     return outcome.exit_code
