@@ -40,3 +40,14 @@ def test_unknown_has_zero_confidence_and_generic_fixes(data) -> None:
     assert [f.class_ for f in d.findings] == ["unknown"]
     assert d.findings[0].confidence == 0.0
     assert any("NCCL_DEBUG=INFO" in fix for fix in d.findings[0].fixes)
+
+
+def test_unknown_quotes_warn_lines_a_rule_only_took_as_context(tmp_path) -> None:
+    log = tmp_path / "pod.log"
+    log.write_text(
+        "worker0-0d9gnb:15:91 [3] include/socket.h 398 NCCL WARN Call to write failed : "
+        "Connection reset by peer.\n"
+    )
+    top = diagnose_paths([str(log)]).findings[0]
+    assert top.class_ == "unknown"
+    assert "pod.log:1" in top.summary and "Connection reset by peer" in top.summary

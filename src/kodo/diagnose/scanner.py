@@ -98,13 +98,13 @@ class Scanner:
                 lineno += chunk.count("\n", pos, start)
                 pos = start
                 line = chunk[start : chunk.find("\n", start)].rstrip("\r")
+                # every error-looking line is a candidate quote, even one a rule took as context
+                # (an NCCL WARN no rule classifies must not leave `unknown` empty-handed)
+                notable.add(line, source.name, lineno + 1)
                 rule_needles = {n for n in needles if n in self.by_needle}
                 if not rule_needles:
-                    notable.add(line, source.name, lineno + 1)
                     continue
                 sigs = self._match_line(line, rule_needles, source.name, lineno + 1, file_rank)
-                if not sigs:
-                    notable.add(line, source.name, lineno + 1)
                 if sigs and sigs[0].ts is None:
                     when = recent_time(chunk, start)
                     for sig in sigs:
