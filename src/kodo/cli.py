@@ -11,6 +11,10 @@ import sys
 from collections.abc import Sequence
 
 EXIT_USAGE = 2
+# Ordinary words a prompt may start with that are one letter away from a command's name.
+PROMPT_WORDS = frozenset(
+    {"patch", "match", "watch", "catch", "mode", "modal", "skill", "evil", "rust", "crust"}
+)
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -74,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--max-turns", type=int, help="stop after this many model turns (default 100)")
     ex.add_argument("--output-last-message", metavar="FILE", help="write the final message here")
     ex.add_argument("--last", action="store_true", help="with 'resume': the most recent session")
-    ex.set_defaults(handler="kodo.agent.exec_command:run")
+    ex.set_defaults(handler="kodo.agent.exec_command:run", fast_exit=True)
 
     sk = sub.add_parser("skills", help="list the skills kodo can load")
     sk.add_argument("-C", "--cd", metavar="DIR", help="project directory (default: current)")
@@ -82,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ss = sub.add_parser("sessions", help="list recorded sessions")
     ss.add_argument("-n", "--limit", type=int, default=20)
+    ss.add_argument(
+        "--all", action="store_true", help="also sessions that never got an answer from the model"
+    )
     ss.set_defaults(handler="kodo.session.listing:run")
 
     ap = sub.add_parser(
@@ -104,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     ut.add_argument("path", nargs="?", help="project folder (default: current)")
     ut.set_defaults(handler="kodo.trust_command:run_untrust")
 
+    cl = sub.add_parser("clusters", help="list the clusters in your config and check each")
+    cl.set_defaults(handler="kodo.jobs.command:run_clusters")
+    jb = sub.add_parser("jobs", help="the cluster jobs of recent sessions, with their state now")
+    jb.add_argument("-n", "--limit", type=int, default=20, help="sessions to look through")
+    jb.set_defaults(handler="kodo.jobs.command:run_jobs")
+
     ms = sub.add_parser(
         "mcp-server", help="serve kodo over stdio as an MCP server (tool: kodo_task)"
     )
@@ -119,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--network", action="store_true", default=None, help="allow network access")
     sb.add_argument("-C", "--cd", metavar="DIR", help="workspace directory (default: current)")
     sb.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
-    sb.set_defaults(handler="kodo.sandbox.cli:run")
+    sb.set_defaults(handler="kodo.sandbox.cli:run", fast_exit=True)
 
     md = sub.add_parser("model", help="the embedded local model: pull, list, serve")
     md.add_argument("action", choices=["pull", "list", "serve"])
@@ -164,22 +177,75 @@ def build_shell_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _commands(parser: argparse.ArgumentParser) -> list[str]:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return list(sub.choices or {})
+
+
 def _is_shell(argv: Sequence[str], parser: argparse.ArgumentParser) -> bool:
     """No command named first: the shell, e.g. ``kodo``, ``kodo "fix the bug"``, ``kodo -m x``."""
     if not argv:
         return True
     if argv[0] in ("-h", "--help", "--version"):
         return False
-    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return argv[0] not in (commands or {})
+    return argv[0] not in _commands(parser)
+
+
+def _typos(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) between ``a`` and ``b``."""
+    rows = [list(range(len(b) + 1))]
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            best = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                best = min(best, rows[-2][j - 2] + 1)
+            row.append(best)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def command_typo(word: str, commands: Sequence[str]) -> str | None:
+    """The command that ``word``, the first word of a would-be prompt, misspells: one typo
+    away, a single word, and not an ordinary word a prompt may start with."""
+    word = word.lower()
+    if len(word) < 3 or word in PROMPT_WORDS or not word.replace("-", "").isalpha():
+        return None
+    close = [name for name in commands if _typos(word, name) == 1]
+    return close[0] if len(close) == 1 else None
+
+
+def _words_after_options(args: argparse.Namespace, extra: list[str]) -> bool:
+    """Prompt words after an option (``kodo exec resume --last "more"``) join the prompt."""
+    if not isinstance(getattr(args, "prompt", None), list):
+        return False
+    if any(word.startswith("-") and word != "-" for word in extra):
+        return False
+    args.prompt += extra
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``argv`` None: this is the program itself (``kodo``, ``python -m kodo``), so a command
+    marked ``fast_exit``, which closes everything it opened, ends the process without an
+    interpreter teardown (``fast_exit.py``)."""
+    program = argv is None
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if _is_shell(argv, parser):
+    commands = _commands(parser)
+    shell = _is_shell(argv, parser)
+    if shell:
         parser = build_shell_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not _words_after_options(args, extra):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if shell and args.prompt and (typo := command_typo(args.prompt[0], commands)):
+        hint = f"kodo: {args.prompt[0]!r} is not a command; did you mean `kodo {typo}`?"
+        if len(args.prompt) > 1:
+            prompt = " ".join(args.prompt)
+            hint += f'\nTo send it to the model as a prompt, quote it: kodo "{prompt}"'
+        print(hint, file=sys.stderr)
+        return EXIT_USAGE
     if getattr(args, "version", False):
         from kodo import __version__
 
@@ -192,10 +258,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     module_name, func_name = handler.split(":")
     func = getattr(importlib.import_module(module_name), func_name)
     try:
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
     except KeyboardInterrupt:
         print("kodo: interrupted", file=sys.stderr)
         return 130
+    if program and getattr(args, "fast_exit", False):
+        from kodo.fast_exit import leave
+
+        leave(code)
+    return code
 
 
 if __name__ == "__main__":

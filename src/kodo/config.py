@@ -9,14 +9,19 @@ API keys are never stored here: only the *name* of the variable that holds one.
 
 from __future__ import annotations
 
+import copy
+import difflib
 import hashlib
 import os
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kodo.jobs.spec import Cluster
+from kodo.mcp.spec import McpServer
 from kodo.trust import ProjectConfig, TrustStore, project_config_path
 
 Provider = Literal["openai", "openai-chat", "anthropic", "ollama", "local"]
@@ -33,6 +38,7 @@ DEFAULT_MODELS: dict[str, str] = {
 }
 SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
 ApprovalPolicy = Literal["untrusted", "on-failure", "on-request", "never"]
+NetworkMode = Literal["off", "registries", "on"]
 
 # Where common tools keep credentials (keys, tokens, passwords, session cookies). Only the
 # file is listed where its folder holds things commands need (caches, other settings).
@@ -130,14 +136,6 @@ class Approval(BaseModel):
     rules: list[ApprovalRule] = Field(default_factory=list)
 
 
-class McpServer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    command: str | None = None
-    args: list[str] = Field(default_factory=list)
-    env: dict[str, str] = Field(default_factory=dict)
-    url: str | None = None
-
-
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -167,11 +165,18 @@ class Config(BaseModel):
     shell_timeout_ms: int = 120_000
 
     sandbox_mode: SandboxMode = "workspace-write"
-    network_access: bool = False
+    network_access: bool = False  # the older switch: true is network = "on"
+    # "registries": only the package indexes of the person's pip, npm and uv configuration and
+    # network_allow, through kodo's filtering proxy. None: "on" if network_access, else "off".
+    network: NetworkMode | None = None
+    network_allow: list[str] = Field(default_factory=list)  # hosts, host:port or URLs
     approval_policy: ApprovalPolicy = "never"
     writable_roots: list[str] = Field(default_factory=list)
     hidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_HIDDEN_PATHS))
     env_allow: list[str] = Field(default_factory=list)  # secret-looking vars to keep anyway
+    # Commands run in the person's login environment, captured once per session from their
+    # login shell; false: in kodo's own environment, no profile read.
+    shell_login: bool = True
     limits: Limits = Field(default_factory=Limits)
     approval: Approval = Field(default_factory=Approval)  # only from $KODO_HOME/config.toml
 
@@ -179,9 +184,14 @@ class Config(BaseModel):
     auto_compact_ratio: float = 0.85
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)  # model -> {input, output}
     mcp_servers: dict[str, McpServer] = Field(default_factory=dict)
+    clusters: dict[str, Cluster] = Field(default_factory=dict)  # only from $KODO_HOME
 
     profile: str | None = None
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @property
+    def network_mode(self) -> NetworkMode:
+        return self.network or ("on" if self.network_access else "off")
 
     @property
     def profile_name(self) -> ToolProfile:
@@ -282,7 +292,7 @@ def flags_from_args(args: Any) -> dict[str, Any]:
         "base_url": args.base_url,
         "max_turns": getattr(args, "max_turns", None),
         "sandbox_mode": args.sandbox,
-        "network_access": args.network,
+        "network": "on" if args.network else None,
         "approval_policy": args.ask_for_approval,
     }
     if args.full_auto:
@@ -309,17 +319,23 @@ def load_config(
     profile: str | None = None,
 ) -> Config:
     project, trusted = project_trust(cwd)
-    data = _read_toml(kodo_home() / "config.toml")
-    data = _merge(data, project.applied(trusted))
+    user_path = kodo_home() / "config.toml"
+    data = _read_toml(user_path)
+    # Where each value came from, lowest first, so an error can name the file and the key.
+    layers: list[tuple[str, dict[str, Any]]] = [(str(user_path), copy.deepcopy(data))]
+    layers.append((str(project_config_path(project.root)), project.applied(trusted)))
+    data = _merge(data, layers[-1][1])
     for var, key in _ENV_KEYS.items():
         if os.environ.get(var):
             data[key] = os.environ[var]
+            layers.append((f"environment variable {var}", {key: data[key]}))
     for item in overrides or []:
         keys, value = _parse_override(item)
         node = data
         for key in keys[:-1]:
             node = node.setdefault(key, {})
         node[keys[-1]] = value
+        layers.append((f"--config {item}", _nested(keys, value)))
     chosen = profile or data.get("profile")
     if chosen:
         profiles = data.get("profiles", {})
@@ -328,7 +344,10 @@ def load_config(
             raise ConfigError(f"profile {chosen!r} not found (known: {known})")
         data = _merge(data, profiles[chosen])
         data["profile"] = chosen
-    data = _merge(data, {k: v for k, v in (flags or {}).items() if v is not None})
+        layers.append((f"[profiles.{chosen}]", profiles[chosen]))
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    data = _merge(data, given)
+    layers.append(("the command line", given))
     if not data.get("provider"):
         data["provider"] = _provider_from_environment()
         data["provider_defaulted"] = data["provider"] == "local"
@@ -344,7 +363,53 @@ def load_config(
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_explain(err, layers) for err in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from exc
+
+
+def _nested(keys: list[str], value: Any) -> dict[str, Any]:
+    for key in reversed(keys):
+        value = {key: value}
+    return value
+
+
+def _source(loc: tuple[Any, ...], layers: list[tuple[str, dict[str, Any]]]) -> str | None:
+    """The last layer that set the value at ``loc``: the one that won."""
+    for label, layer in reversed(layers):
+        node: Any = layer
+        for part in loc:
+            if not isinstance(node, dict) or part not in node:
+                break
+            node = node[part]
+        else:
+            return label
+    return None
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed where ``loc`` ends (inside ``[limits]``, an MCP server, ...)."""
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            field = model.model_fields.get(str(part))
+            model = field.annotation if field else None
+        elif typing.get_origin(model) is dict:
+            model = typing.get_args(model)[1]  # ``part`` is a name: [mcp_servers.NAME]
+        else:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [name for name in model.model_fields if name != "provider_defaulted"]
+    return []
+
+
+def _explain(error: Any, layers: list[tuple[str, dict[str, Any]]]) -> str:
+    """One problem: where it was set, the key, and for an unknown key the nearest known one."""
+    loc = tuple(error["loc"])
+    key = ".".join(str(part) for part in loc)
+    where = _source(loc, layers)
+    prefix = f"{where}: " if where else ""
+    if error["type"] != "extra_forbidden":
+        return f"{prefix}{key}: {error['msg']}"
+    near = difflib.get_close_matches(str(loc[-1]), _known_keys(loc), n=1, cutoff=0.6)
+    hint = f" (did you mean {'.'.join([*map(str, loc[:-1]), near[0]])!r}?)" if near else ""
+    return f"{prefix}unknown key {key!r}{hint}"

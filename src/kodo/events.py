@@ -35,6 +35,7 @@ class SessionStarted(_Event):
     provider: str
     cwd: str
     resumed_from: str | None = None
+    base_url: str | None = None  # the server it talked to; resuming talks to it again
 
 
 class UserMessage(_Event):
@@ -67,6 +68,15 @@ class ToolCall(_Event):
     arguments: str
 
 
+class CommandOutput(_Event):
+    """A piece of what a running command printed, as it prints it; the tool result that follows
+    holds the output, so these are not needed to rebuild a conversation."""
+
+    type: Literal["command_output"] = "command_output"
+    call_id: str
+    text: str
+
+
 class ToolResult(_Event):
     type: Literal["tool_result"] = "tool_result"
     call_id: str
@@ -74,6 +84,22 @@ class ToolResult(_Event):
     output: str
     ok: bool = True
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobStatus(_Event):
+    """A cluster job the session submitted or watches: on submission, on each change of state
+    seen while waiting, and as a heartbeat during a long wait. ``kodo jobs`` and ``kodo resume``
+    find a session's jobs here."""
+
+    type: Literal["job_status"] = "job_status"
+    cluster: str
+    job_id: str
+    state: str
+    detail: str = ""  # the scheduler's own state word, reason, exit code
+    workdir: str | None = None
+    elapsed_s: float | None = None  # of this wait
+    last_lines: list[str] = Field(default_factory=list)
+    heartbeat: bool = False
 
 
 class PlanUpdated(_Event):
@@ -139,7 +165,9 @@ Event = Annotated[
     | TextDelta
     | AssistantMessage
     | ToolCall
+    | CommandOutput
     | ToolResult
+    | JobStatus
     | PlanUpdated
     | Retry
     | Error

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 # Keys that only tune how the model is driven or how much it is shown. Everything else
-# (sandbox_mode, network_access, hidden_paths, writable_roots, approval_policy, env_allow,
-# limits, mcp_servers, provider, base_url, api_key_env, model, profile, ...) needs trust.
+# (sandbox_mode, network, network_allow, network_access, hidden_paths, writable_roots,
+# approval_policy, env_allow, limits, mcp_servers, provider, base_url, api_key_env, model,
+# profile, ...) needs trust.
 SAFE_PROJECT_KEYS = frozenset(
     {
         "temperature",
@@ -36,8 +37,9 @@ SAFE_PROJECT_KEYS = frozenset(
         "shell_timeout_ms",
     }
 )
-# Keys a project never sets, trusted or not: approval rules decide what runs without asking.
-USER_ONLY_KEYS = frozenset({"approval"})
+# Keys a project never sets, trusted or not: approval rules decide what runs without asking,
+# clusters where jobs run on the person's allocation.
+USER_ONLY_KEYS = frozenset({"approval", "clusters"})
 TRUST_FILE = "trusted_projects.json"
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kodo.agent.instructions import system_prompt
 from kodo.agent.skills import discover_skills
 from kodo.config import Config
@@ -55,3 +57,26 @@ def test_kodo_skills_command(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "pytorch-training" in out and "builtin" in out
+
+
+def test_skills_in_the_folders_other_agents_use_are_found(
+    tmp_path: Path, kodo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = tmp_path / "person"
+    monkeypatch.setenv("HOME", str(person))
+    repo = tmp_path / "repo"
+    sub = repo / "pkg"
+    sub.mkdir(parents=True)
+    (repo / ".git").mkdir()
+    make_skill(person / ".agents" / "skills", "a", "---\nname: shared\ndescription: home\n---\n.")
+    make_skill(kodo_home / "skills", "b", "---\nname: mine\ndescription: kodo home\n---\n.")
+    make_skill(repo / ".agents" / "skills", "c", "---\nname: mine\ndescription: repo\n---\n.")
+    make_skill(sub / ".agents" / "skills", "d", "---\nname: near\ndescription: pkg\n---\n.")
+    make_skill(tmp_path / ".agents" / "skills", "e", "---\nname: out\ndescription: above\n---\n.")
+    skills, problems = discover_skills(sub)
+    by_name = {s.name: (s.source, s.description) for s in skills}
+    assert problems == []
+    assert by_name["shared"] == ("user", "home")
+    assert by_name["mine"] == ("project", "repo")  # the project's wins over the person's
+    assert by_name["near"] == ("project", "pkg")
+    assert "out" not in by_name  # above the repository: not the project's

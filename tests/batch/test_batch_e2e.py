@@ -44,7 +44,7 @@ def test_malformed_task_file_names_the_line(tmp_path: Path) -> None:
         kodo_batch(tasks, tmp_path / "out"), capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 2
-    assert f"{tasks}:2: prompt: Input should be a valid string" in proc.stderr
+    assert f"{tasks}:2: prompt: must be a string, not a number" in proc.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -74,6 +74,10 @@ def test_twenty_tasks_on_two_workers_then_rerun_skips_them(tmp_path: Path) -> No
         )
         assert again.returncode == 1
         assert "20 task(s) already finished" in again.stderr
+        assert (
+            "2 task(s) that failed in an earlier run were not run again (t18, t19); "
+            "add --retry-failed to run them again"
+        ) in again.stderr
         assert len(srv.requests) == asked
         assert (out / "results.jsonl").read_text() == first
 

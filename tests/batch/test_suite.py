@@ -110,8 +110,10 @@ def test_reference_run_passes_every_task(name: str, tmp_path: Path) -> None:
             "pass_rate": 1.0,
         }
     ]
+    assert report["run"]["provider"] == "reference" and report["run"]["kodo_version"]
     for r in report["results"]:
         task_dir = out / "tasks" / r["id"]
+        assert r["links"]["diff"] == f"tasks/{r['id']}/patch.diff" and r["reason"] is None
         assert "passed" in (task_dir / "test_output.txt").read_text()
         assert "test_hidden_" not in (task_dir / "patch.diff").read_text()
     page = (out / "report.html").read_text()

@@ -157,14 +157,14 @@ def test_approvals_answered_yes_no_explained_and_always(tmp_path: Path) -> None:
         term.type("make approved.txt")
         screen = term.wait_for(r"allow\?", after=start)[start:]
         assert "$ touch approved.txt" in screen and "workspace-write sandbox" in screen
-        term.type("y")
+        term.keys("y")  # one key, no Enter
         term.wait_for(r"made it", after=start)
         assert (tmp_path / "approved.txt").exists()
 
         second = term.mark()
         term.type("make refused.txt")
         term.wait_for(r"allow\?", after=second)
-        term.type("n")
+        term.keys("n")  # one key, no Enter
         term.wait_for(r"did not make it", after=second)
         assert not (tmp_path / "refused.txt").exists()
         assert "refused" in tool_messages(srv.requests[3])[-1]
@@ -172,7 +172,7 @@ def test_approvals_answered_yes_no_explained_and_always(tmp_path: Path) -> None:
         third = term.mark()
         term.type("make explained.txt")
         term.wait_for(r"allow\?", after=third)
-        term.type("e")
+        term.keys("e")  # one key, no Enter
         term.wait_for(r"tell kodo why", after=third)
         term.type("use the tmp folder instead")
         term.wait_for(r"understood why", after=third)
@@ -182,7 +182,7 @@ def test_approvals_answered_yes_no_explained_and_always(tmp_path: Path) -> None:
         fourth = term.mark()
         term.type("make two folders")
         term.wait_for(r"allow\?", after=fourth)
-        term.type("a")
+        term.keys("a")  # one key, no Enter
         term.wait_for(r"second folder too", after=fourth)
         screen = term.screen()[fourth:]
         assert screen.count("allow?") == 1  # "always" covered `mkdir -p d2` of the first script
@@ -323,7 +323,8 @@ def test_without_a_terminal_the_shell_reads_lines_and_prints_plain_text(tmp_path
         args = [*model_args(srv.base_url), "first prompt from the command line"]
         run = run_kodo(args, cwd=tmp_path, stdin="second\n/bogus\n/quit\n")
     assert run.returncode == 0
-    assert "Plain answer here." in run.stdout and "Second answer." in run.stdout
+    assert "● Plain **answer** here." in run.stdout and "Second answer." in run.stdout
+    assert "› first prompt from the command line" in run.stdout
     assert "\x1b[" not in run.stdout
     assert "unknown command /bogus" in run.stdout
     assert srv.requests[0]["messages"][-1]["content"] == "first prompt from the command line"

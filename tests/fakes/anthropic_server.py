@@ -1,6 +1,6 @@
 """A scripted Anthropic server: ``/v1/messages``, streamed as the Messages API streams.
 
-``base_url`` has no path: the anthropic SDK appends ``/v1/messages`` itself."""
+``base_url`` has no path: kodo (like the anthropic SDK) appends ``/v1/messages`` itself."""
 
 from __future__ import annotations
 

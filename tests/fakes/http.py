@@ -62,7 +62,7 @@ def error_type(status: int) -> str:
 
 
 class _QuietServer(ThreadingHTTPServer):
-    """A client that hangs up (the SDK closing a pooled connection, a killed kodo) is normal here,
+    """A client that hangs up (closing a kept-alive connection, a killed kodo) is normal here,
     not a traceback on stderr."""
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -75,10 +75,12 @@ class ScriptedServer:
     what arrived, in order; ``exhausted`` tells whether a request found no entry left."""
 
     auth_header: ClassVar[str]
-    base_path: ClassVar[str]  # what ``base_url`` ends with: the SDK appends the rest
+    base_path: ClassVar[str]  # what ``base_url`` ends with: the client appends the rest
 
     def __init__(self, script: list[Entry]) -> None:
         self.script = Script(script)
+        self.idle_timeout: float | None = None  # set before entering: idle connections close
+        self.connections = 0  # TCP connections accepted
         self.requests: list[dict[str, Any]] = []
         self.auth_headers: list[str | None] = []
         self._lock = threading.Lock()
@@ -102,7 +104,7 @@ class ScriptedServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}{self.base_path}"
 
     def __enter__(self) -> ScriptedServer:
-        handler = type("Handler", (_Handler,), {"server_side": self})
+        handler = type("Handler", (_Handler,), {"server_side": self, "timeout": self.idle_timeout})
         self._httpd = _QuietServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
@@ -122,6 +124,10 @@ class ScriptedServer:
         self._httpd.server_close()
         self._thread.join()
 
+    def connected(self) -> None:
+        with self._lock:
+            self.connections += 1
+
     def record(self, request: dict[str, Any], auth: str | None) -> None:
         with self._lock:
             self.requests.append(request)
@@ -130,7 +136,15 @@ class ScriptedServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Events go out as they are written, as streaming servers send them (uvicorn sets it too);
+    # with Nagle's algorithm each small write after the first waits for the client's delayed
+    # ACK, about 40 ms a turn that no real model server adds.
+    disable_nagle_algorithm = True
     server_side: ClassVar[ScriptedServer]
+
+    def setup(self) -> None:
+        super().setup()
+        self.server_side.connected()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: a test's output should show its own failures, not an access log."""

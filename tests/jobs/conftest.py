@@ -4,6 +4,7 @@ job server. Each is started once per test session and torn down with every proce
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -59,7 +60,8 @@ def _kill_pidfile(path: Path) -> None:
         except OSError:
             return
         time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def slurm_conf(root: Path, host: str) -> str:

@@ -1,7 +1,9 @@
 """A tiny real MCP server for the tests, built with the official SDK.
 
-``python demo_server.py`` serves over stdio; ``python demo_server.py --http`` serves streamable
-HTTP on 127.0.0.1 at an ephemeral port and prints ``PORT <n>`` once it is listening.
+``python demo_server.py`` serves over stdio; ``python demo_server.py --http [--port N]`` serves
+streamable HTTP on 127.0.0.1 (at an ephemeral port unless given) and prints ``PORT <n>`` once it
+is listening. ``DEMO_REQUIRE_HEADER=Name:value`` makes the HTTP server refuse requests without
+that header, as a server that wants a token does.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
-from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 server = MCPServer("demo")
@@ -52,13 +55,40 @@ def picture() -> list[object]:
     return ["a red pixel", Image(data=b"\x89PNG\r\n", format="png")]
 
 
+@server.tool(description="Offer one more tool, named `name`, and tell the client the list changed.")
+async def grow(name: str, ctx: Context) -> str:
+    server.add_tool(lambda: f"hello from {name}", name=name, description=f"Added: {name}.")
+    await ctx.session.send_tool_list_changed()
+    return f"added {name}"
+
+
+def _require_header(app: Any, name: str, value: str) -> Any:
+    """ASGI middleware: 401 for a request without the header."""
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+            if headers.get(name.lower()) != value:
+                await send({"type": "http.response.start", "status": 401, "headers": []})
+                await send({"type": "http.response.body", "body": b"missing token"})
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
 async def _serve_http() -> None:
     import uvicorn
 
+    port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the same port after a restart
+    sock.bind(("127.0.0.1", port))
     sock.listen()
-    app = server.streamable_http_app()
+    app: Any = server.streamable_http_app()
+    if os.environ.get("DEMO_REQUIRE_HEADER"):
+        name, value = os.environ["DEMO_REQUIRE_HEADER"].split(":", 1)
+        app = _require_header(app, name, value)
     config = uvicorn.Config(app, log_level="warning")
     print(f"PORT {sock.getsockname()[1]}", flush=True)
     await uvicorn.Server(config).serve(sockets=[sock])

@@ -91,11 +91,10 @@ def test_servers_that_cannot_start_are_reported_and_the_rest_work(
             "good": McpServer(command=PY, args=[DEMO, marker]),
             "missing": McpServer(command=str(tmp_path / "no-such-server")),
             "crash": McpServer(command=PY, args=["-c", crash]),
-            "hang": McpServer(command=PY, args=["-c", hang, marker]),
+            "hang": McpServer(command=PY, args=["-c", hang, marker], startup_timeout_sec=3),
             "both": McpServer(command=PY, url="http://127.0.0.1:1/mcp"),
         },
         cwd=tmp_path,
-        start_timeout_s=3,
     )
     try:
         problems = manager.start()

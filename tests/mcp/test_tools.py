@@ -7,25 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from kodo.config import ApprovalPolicy, Config
 from kodo.mcp.manager import McpManager
-from kodo.mcp.tools import mcp_tools
+from kodo.mcp.tools import McpToolSet
 from kodo.sandbox.approval import ScriptedApprover
-from kodo.tools.base import ToolContext
 from kodo.tools.registry import ToolRegistry
-
-
-def context(
-    tmp_path: Path, policy: ApprovalPolicy, approver: ScriptedApprover | None = None
-) -> ToolContext:
-    # MCP tools never run commands, so no executor is needed here.
-    return ToolContext(
-        cwd=tmp_path,
-        config=Config(approval_policy=policy),
-        emit=lambda event: None,
-        executor=None,  # type: ignore[arg-type]
-        approver=approver,
-    )
+from kodo.ui.approvals import choices, describe_request, heading
+from tests.mcp.conftest import context, registry_for
 
 
 def recorded(record_file: Path) -> list[str]:
@@ -34,7 +21,7 @@ def recorded(record_file: Path) -> list[str]:
 
 @pytest.fixture
 def registry(demo_manager: McpManager) -> ToolRegistry:
-    return ToolRegistry(mcp_tools(demo_manager))
+    return registry_for(demo_manager)
 
 
 def test_the_model_sees_prefixed_names_and_the_servers_schema(
@@ -56,16 +43,23 @@ def test_calls_go_through_without_asking_under_never(
     assert "never-1" in recorded(record_file)
 
 
-def test_tool_errors_and_bad_arguments_are_error_results(
-    registry: ToolRegistry, tmp_path: Path
+def test_bad_arguments_are_refused_against_the_servers_schema_before_anyone_is_asked(
+    registry: ToolRegistry, tmp_path: Path, record_file: Path
 ) -> None:
-    ctx = context(tmp_path, "on-failure")
-    failed = registry.dispatch("demo__explode", "{}", ctx)
-    assert not failed.ok and "boom from the server" in failed.output
+    approver = ScriptedApprover(["yes"])
+    ctx = context(tmp_path, "untrusted", approver)
     wrong_type = registry.dispatch("demo__add", '{"a": "x", "b": 1}', ctx)
-    assert not wrong_type.ok and "integer" in wrong_type.output
+    assert not wrong_type.ok and "a: 'x' is not of type 'integer'" in wrong_type.output
+    missing = registry.dispatch("demo__record", "{}", ctx)
+    assert not missing.ok and "'text' is a required property" in missing.output
     not_object = registry.dispatch("demo__add", "[1, 2]", ctx)
     assert not not_object.ok and "must be a JSON object" in not_object.output
+    assert approver.requests == []
+
+
+def test_tool_errors_are_error_results(registry: ToolRegistry, tmp_path: Path) -> None:
+    failed = registry.dispatch("demo__explode", "{}", context(tmp_path, "on-failure"))
+    assert not failed.ok and "boom from the server" in failed.output
 
 
 def test_without_an_approver_an_asking_policy_refuses_the_call(
@@ -74,26 +68,36 @@ def test_without_an_approver_an_asking_policy_refuses_the_call(
     out = registry.dispatch("demo__record", '{"text": "nobody"}', context(tmp_path, "untrusted"))
     assert not out.ok
     assert "needs approval" in out.output and "demo__record" in out.output
+    assert "outside kodo's sandbox" in out.output
     assert "nobody" not in recorded(record_file)
 
 
-def test_a_declined_call_never_reaches_the_server(
+def test_the_question_says_truthfully_where_the_call_runs_and_what_always_means(
     registry: ToolRegistry, tmp_path: Path, record_file: Path
 ) -> None:
     approver = ScriptedApprover([("no", "not now")])
     ctx = context(tmp_path, "on-request", approver)
     out = registry.dispatch("demo__record", '{"text": "declined"}', ctx)
-    assert not out.ok and "declined" in out.output and "not now" in out.output
+    assert not out.ok and "refused" in out.output and "not now" in out.output
     assert "declined" not in recorded(record_file)
     (request,) = approver.requests
-    assert request.argv == ["demo__record", json.dumps({"text": "declined"})]
-    assert (request.cwd, request.reason, request.escalate) == (tmp_path, "MCP tool call", False)
+    assert request.mcp is not None
+    assert (request.mcp.server, request.mcp.tool) == ("demo", "record")
+    assert json.loads(request.mcp.arguments) == {"text": "declined"}
+    assert request.escalate  # it does not run in the sandbox
+    assert heading(request) == "kodo wants to call a tool of an MCP server"
+    text = "\n".join(describe_request(request, "workspace-write"))
+    assert "tool record of MCP server demo" in text
+    assert "OUTSIDE kodo's sandbox" in text
+    assert '│   "text": "declined"' in text
+    assert "inside the workspace-write sandbox" not in text
+    assert "this tool of this server" in choices(request)
 
 
-def test_yes_approves_one_call_and_always_approves_the_tool_for_the_session(
+def test_yes_approves_one_call_and_always_approves_that_tool_of_that_server(
     demo_manager: McpManager, tmp_path: Path, record_file: Path
 ) -> None:
-    registry = ToolRegistry(mcp_tools(demo_manager))
+    registry = registry_for(demo_manager)
     approver = ScriptedApprover(["yes", "always"])
     ctx = context(tmp_path, "untrusted", approver)
     for text in ("yes-1", "always-1", "always-2", "always-3"):
@@ -107,6 +111,6 @@ def test_yes_approves_one_call_and_always_approves_the_tool_for_the_session(
 
 
 def test_mcp_tool_names_do_not_replace_tools_already_there(demo_manager: McpManager) -> None:
-    names = [tool.name for tool in mcp_tools(demo_manager, {"demo__add"})]
+    names = [tool.name for tool in McpToolSet(demo_manager, {"demo__add"}, str).build()]
     assert "demo__add" not in names
     assert any(name.startswith("demo__add_") for name in names)

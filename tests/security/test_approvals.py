@@ -25,6 +25,7 @@ import pytest
 from kodo.config import Config
 from kodo.events import (
     AssistantMessage,
+    CommandOutput,
     Error,
     PlanStep,
     PlanUpdated,
@@ -318,10 +319,14 @@ def test_kodo_exec_output_shows_control_characters_as_text() -> None:
         renderer = ConsoleRenderer(console(buf))
         for event in hostile_events():
             renderer(event)
+        renderer(ToolCall(call_id="4", name="shell", arguments=json.dumps({"command": HOSTILE})))
+        renderer(CommandOutput(call_id="4", text=HOSTILE))  # streamed: the live card's tail
+        renderer.console.print(renderer._view())
 
     shown = reaching_terminal(render)
     assert_harmless(shown)
     assert "\\x1b]52;c;cm0gLXJmIH4K\\x07" in shown and "\\u202e" in shown and "\\x0d" in shown
+    assert "│ allow? \\x08\\x08" in shown  # the streamed tail was drawn, spelled out
 
 
 def test_shell_output_shows_control_characters_as_text() -> None:
@@ -331,6 +336,7 @@ def test_shell_output_shows_control_characters_as_text() -> None:
             renderer(event)
         renderer(TextDelta(text=HOSTILE))  # the live region: streamed text, the spinner's line
         renderer(ToolCall(call_id="4", name="shell", arguments=json.dumps({"command": HOSTILE})))
+        renderer(CommandOutput(call_id="4", text=HOSTILE))  # streamed: the live card's tail
         renderer.console.print(renderer._view())
         fake = SimpleNamespace(
             console=renderer.console,
@@ -345,6 +351,7 @@ def test_shell_output_shows_control_characters_as_text() -> None:
     shown = reaching_terminal(render)
     assert_harmless(shown)
     assert "\\x1b]52;" in shown
+    assert "│ allow? \\x08\\x08" in shown  # the streamed tail was drawn, spelled out
     assert 'rule      { pattern = ["git", "ok\\u001b]52;' in shown  # /status lists rules as TOML
 
 

@@ -51,7 +51,7 @@ def test_write_read_list_stop(ctx: ToolContext) -> None:
 
 
 def test_read_waits_for_new_output(ctx: ToolContext) -> None:
-    script = "sleep 0.3; echo later; sleep 0.2; exit 4"
+    script = "sleep 1.2; echo later; sleep 0.2; exit 4"  # after the start's 0.75 s wait
     pid = call(ctx, "shell", command=script, background=True).metadata["process_id"]
     out = call(ctx, "process", action="read", id=pid, wait_ms=3000)
     assert "later" in out.output

@@ -119,7 +119,7 @@ def test_untrusted_asks_for_unknown_commands(make_ctx, base: Path) -> None:
     assert call(ctx, tool, command="touch a").ok
     assert (base / "ws" / "a").exists()
     assert [r.escalate for r in approver.requests] == [False, False]
-    assert approver.requests[0].argv == ["bash", "-lc", "touch a"]
+    assert approver.requests[0].argv == ["bash", "-c", "touch a"]
 
 
 def test_always_remembers_the_exact_command(make_ctx, base: Path) -> None:

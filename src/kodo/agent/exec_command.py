@@ -55,9 +55,12 @@ def run(args: argparse.Namespace) -> int:
         cwd = Path(args.cd or ".").expanduser().resolve()
         if not cwd.is_dir():
             raise UsageError(f"--cd {args.cd}: not a directory")
-        config = load_config(
-            cwd, overrides=args.config, flags=flags_from_args(args), profile=args.profile
-        )
+        flags = flags_from_args(args)
+        if resume:
+            from kodo.session.resume import recorded_model, resume_flags
+
+            flags = resume_flags(flags, args.config, args.profile, recorded_model(resume))
+        config = load_config(cwd, overrides=args.config, flags=flags, profile=args.profile)
     except (UsageError, ConfigError) as exc:
         print(f"kodo: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -84,14 +87,13 @@ def run_session(
 ) -> int:
     from kodo.agent.loop import RunOutcome
     from kodo.agent.session import SessionSetupError, open_session
-    from kodo.ui.render import ConsoleRenderer, JsonLinesPrinter
+    from kodo.ui.render import ConsoleRenderer, JsonLinesPrinter, OutputClosed, make_console
 
     if json_output:
         show: Any = JsonLinesPrinter(sys.stdout)
     else:
-        from rich.console import Console
-
-        show = ConsoleRenderer(Console(highlight=False))
+        console = make_console()
+        show = ConsoleRenderer(console, live=console.is_terminal)
     try:
         session = open_session(config, cwd, resume=resume, show=show)
     except SessionSetupError as exc:
@@ -102,6 +104,8 @@ def run_session(
     outcome = RunOutcome("error", error="the session did not start")
     try:
         outcome = session.start().run(prompt)
+    except OutputClosed as exc:
+        outcome = RunOutcome("interrupted", error=str(exc))
     except KeyboardInterrupt:
         outcome = RunOutcome("interrupted", error="interrupted")
     except Exception as exc:  # a bug in kodo: record it, keep the log whole, show the traceback
@@ -109,6 +113,8 @@ def run_session(
         outcome = RunOutcome("error", error=f"kodo failed: {type(exc).__name__}: {exc}")
     finally:
         session.close(outcome)
+        if isinstance(show, ConsoleRenderer):
+            show.stop()
         signal.signal(signal.SIGTERM, previous)
     if last_message_file and outcome.final_message is not None:
         Path(last_message_file).write_text(outcome.final_message, encoding="utf-8")

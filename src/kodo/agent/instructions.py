@@ -2,7 +2,8 @@
 
 The system prompt is a fixed template so that providers can cache it; project instructions are
 sent as a separate first user message, global first, then from the repository root down to the
-working directory, so nearer files come later and win.
+working directory, so nearer files come later and win. In each of those folders an
+``AGENTS.override.md`` (the convention Codex uses) is read instead of the ``AGENTS.md`` beside it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from kodo.agent.skills import Skill, lies_in, skills_prompt
+from kodo.agent.skills import Skill, lies_in, repo_root, skills_prompt
 from kodo.config import kodo_home
 
 INSTRUCTIONS_FILE = "AGENTS.md"
+OVERRIDE_FILE = "AGENTS.override.md"
 
 
 def prompt_template(name: str) -> str:
@@ -30,26 +32,27 @@ def system_prompt(skills: list[Skill] | None = None, profile: str = "full") -> s
     return f"{base}\n{catalogue}\n" if catalogue else base
 
 
-def _repo_root(cwd: Path) -> Path:
-    for candidate in (cwd, *cwd.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return cwd
-
-
 def instruction_files(cwd: Path) -> list[Path]:
     cwd = cwd.resolve()
     found: list[Path] = []
-    global_file = kodo_home() / INSTRUCTIONS_FILE
-    if global_file.is_file():
+    global_file = _in(kodo_home())
+    if global_file is not None:
         found.append(global_file)
-    root = _repo_root(cwd)
+    root = repo_root(cwd)
     chain = [cwd, *cwd.parents]
     for directory in reversed(chain[: chain.index(root) + 1]):
-        candidate = directory / INSTRUCTIONS_FILE
-        if candidate.is_file() and lies_in(candidate, root):
+        candidate = _in(directory)
+        if candidate is not None and lies_in(candidate, root):
             found.append(candidate)
     return found
+
+
+def _in(directory: Path) -> Path | None:
+    """The instructions file of one folder: the override if there is one."""
+    for name in (OVERRIDE_FILE, INSTRUCTIONS_FILE):
+        if (directory / name).is_file():
+            return directory / name
+    return None
 
 
 def project_instructions(cwd: Path) -> str | None:

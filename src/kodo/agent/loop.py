@@ -279,6 +279,7 @@ class Agent:
     def _run_tool(self, call: ToolCallRequest, progress: TaskProgress) -> bool:
         """Runs one call; True when it repeated an earlier call with the same output."""
         self.emit(ToolCall(call_id=call.call_id, name=call.name, arguments=call.arguments))
+        self.ctx.call_id = call.call_id
         result = self.tools.dispatch(call.name, call.arguments, self.ctx)
         progress.record(result)
         output = cap_middle(result.output, self.config.tool_output_max_bytes)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kodo.config import Config
+from kodo.config import Config, kodo_home
 
 if TYPE_CHECKING:
     from kodo.agent.conversation import Conversation
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kodo.mcp.manager import McpManager
     from kodo.models.base import Model
     from kodo.sandbox.base import Executor
+    from kodo.sandbox.login_env import LoginSnapshot
     from kodo.session.rollout import RolloutWriter
     from kodo.tools.base import ToolContext
 
@@ -57,6 +58,7 @@ class Session:
         skills: list[Skill],
         model: Model,
         executor: Executor,
+        login: LoginSnapshot | None = None,
         show: Callable[[Event], None],
         warn: Callable[[str], None],
     ) -> None:
@@ -70,6 +72,7 @@ class Session:
         self.skills = skills
         self.model = model
         self.executor = executor
+        self.login = login  # the login environment commands run in
         self.show = show
         self.warn = warn
         self.writer: RolloutWriter | None = None
@@ -93,8 +96,6 @@ class Session:
         from kodo.agent.loop import Agent
         from kodo.agent.toolset import default_tools
         from kodo.events import SessionStarted, UserMessage
-        from kodo.mcp.manager import McpManager
-        from kodo.mcp.tools import mcp_tools
         from kodo.session.rollout import RolloutWriter
         from kodo.tools.base import ToolContext
 
@@ -106,6 +107,7 @@ class Session:
                 provider=self.config.provider,
                 cwd=str(self.cwd),
                 resumed_from=self.session_id if self.resumed else None,
+                base_url=self.config.base_url,
             )
         )
         if self.instructions:
@@ -114,12 +116,16 @@ class Session:
         self.ctx = ToolContext(
             cwd=self.cwd, config=self.config, emit=self.emit, executor=self.executor
         )
-        self.mcp = McpManager(self.config.mcp_servers, cwd=self.cwd)
-        for problem in self.mcp.start():
-            self.warn(problem)
         tools = default_tools(self.config, self.skills)
-        for tool in mcp_tools(self.mcp, set(tools.names)):
-            tools.add(tool)
+        if self.config.mcp_servers:  # the MCP SDK and asyncio load only when servers are named
+            from kodo.mcp.manager import McpManager
+            from kodo.mcp.tools import McpToolSet
+
+            self.mcp = McpManager(self.config.mcp_servers, cwd=self.cwd)
+            for problem in self.mcp.start():
+                self.warn(problem)
+            ctx = self.ctx
+            tools.attach(McpToolSet(self.mcp, set(tools.names), lambda: ctx.config.provider))
         self.agent = Agent(
             config=self.config,
             model=self.model,
@@ -142,6 +148,8 @@ class Session:
             if self.mcp is not None:
                 self.mcp.close()
             self.executor.close()
+            if self.login is not None:
+                self.login.close()  # a capture no command waited for
         finally:
             if self.writer is not None:
                 self.emit(
@@ -166,13 +174,15 @@ def open_session(
     warn: Callable[[str], None] = _warn,
 ) -> Session:
     """``resume`` is a session id (or prefix), ``"--last"`` for the latest, or None for a new
-    session. Raises ``SessionSetupError`` before anything is written or started."""
+    session. Raises ``SessionSetupError`` before anything is written (the sandbox, started
+    early so that it is up by the first command, is stopped again)."""
     from kodo.agent.conversation import Conversation
     from kodo.agent.instructions import project_instructions, system_prompt
     from kodo.agent.skills import discover_skills
     from kodo.models.base import ModelError
     from kodo.models.factory import create_model
     from kodo.sandbox import SandboxUnavailable, create_executor
+    from kodo.sandbox.login_env import LoginSnapshot
     from kodo.session.rollout import new_session_id, new_session_path
     from kodo.session.store import (
         SessionNotFound,
@@ -182,10 +192,20 @@ def open_session(
         session_id_of,
     )
 
-    skills, skill_problems = discover_skills(cwd)
-    for problem in skill_problems:
-        warn(f"skipped a skill: {problem}")
+    # The profile runs, and the sandbox starts, while the rest is set up (and, for the
+    # profile, while the first request is answered).
+    login = LoginSnapshot(config.shell_login, warn=warn)
     try:
+        # Made before the sandbox masks it: one that appeared later would restart the sandbox.
+        kodo_home().mkdir(mode=0o700, parents=True, exist_ok=True)
+        executor = create_executor(config, cwd, env=login.environment, wait=False)
+    except SandboxUnavailable as exc:
+        login.close()
+        raise SessionSetupError(str(exc)) from exc
+    try:
+        skills, skill_problems = discover_skills(cwd)
+        for problem in skill_problems:
+            warn(f"skipped a skill: {problem}")
         if resume:
             path = latest_session() if resume == "--last" else find_session(resume)
             conversation = Conversation.from_events(
@@ -201,8 +221,12 @@ def open_session(
         if config.provider_defaulted:
             warn(LOCAL_DEFAULT_NOTE.format(model=config.model))
         model = create_model(config)
-        executor = create_executor(config, cwd)
+        from kodo.agent import loop, toolset  # noqa: F401 - what start() needs, loaded meanwhile
+
+        getattr(executor, "ready", lambda: None)()  # a sandbox that cannot start fails here
     except (SessionNotFound, ModelError, SandboxUnavailable) as exc:
+        executor.close()
+        login.close()
         raise SessionSetupError(str(exc)) from exc
     return Session(
         config=config,
@@ -215,6 +239,7 @@ def open_session(
         skills=skills,
         model=model,
         executor=executor,
+        login=login,
         show=show,
         warn=warn,
     )

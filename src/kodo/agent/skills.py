@@ -1,6 +1,8 @@
 """Skills: folders with a SKILL.md (YAML front matter ``name`` and ``description``, then
-instructions), found in kodo's built-in skills, ``$KODO_HOME/skills`` and the project's
-``.kodo/skills``; later sources override earlier ones of the same name.
+instructions), found in kodo's built-in skills, the person's ``~/.agents/skills`` and
+``$KODO_HOME/skills``, the project's ``.agents/skills`` (the folder other agents use, in each
+folder from the repository root down to the working directory) and ``.kodo/skills``; later
+sources override earlier ones of the same name.
 
 Only names and descriptions go into the system prompt; the model loads a body when it decides
 it needs it, which keeps every request small.
@@ -43,8 +45,10 @@ class Skill:
         return _split_front_matter(self.path.read_text(encoding="utf-8"), self.path)[1]
 
     def files(self) -> list[Path]:
-        folder = self.path.parent
-        return sorted(p for p in folder.rglob("*") if p.is_file() and p != self.path)
+        """Resolved, so they are named where the sandbox and the file tools can reach them."""
+        folder = Path(os.path.realpath(self.path.parent))
+        own = folder / SKILL_FILE
+        return sorted(p for p in folder.rglob("*") if p.is_file() and p != own)
 
 
 def _split_front_matter(text: str, path: Path) -> tuple[dict, str]:
@@ -54,7 +58,8 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict, str]:
         raise SkillError(f"{path}: must start with YAML front matter between '---' lines")
     try:
         _, header, body = text.split("---", 2)
-        meta = yaml.safe_load(header) or {}
+        # libyaml's loader when there is one: the same safe subset, ten times faster
+        meta = yaml.load(header, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except (ValueError, yaml.YAMLError) as exc:
         raise SkillError(f"{path}: unreadable front matter: {exc}") from exc
     if not isinstance(meta, dict):
@@ -73,11 +78,24 @@ def _load(path: Path, source: str, root: Path) -> Skill:
     return Skill(name=name, description=description, path=path, source=source, root=root)
 
 
+def repo_root(cwd: Path) -> Path:
+    """The nearest folder at or above ``cwd`` with a ``.git``; ``cwd`` itself outside one."""
+    for candidate in (cwd, *cwd.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return cwd
+
+
 def skill_roots(cwd: Path) -> list[tuple[str, Path]]:
+    """Where skills are looked for, lowest precedence first."""
     builtin = Path(str(resources.files("kodo").joinpath("skills")))
+    chain = [cwd, *cwd.parents]
+    down = reversed(chain[: chain.index(repo_root(cwd)) + 1])
     return [
         ("builtin", builtin),
+        ("user", Path.home() / ".agents" / "skills"),
         ("user", kodo_home() / "skills"),
+        *(("project", folder / ".agents" / "skills") for folder in down),
         ("project", cwd / ".kodo" / "skills"),
     ]
 

@@ -7,6 +7,7 @@ from kodo.agent.skills import Skill
 from kodo.config import Config
 from kodo.tools.builtin import file_tools
 from kodo.tools.diagnose import DiagnoseTool
+from kodo.tools.job import JobTool
 from kodo.tools.load_skill import LoadSkillTool
 from kodo.tools.process import ProcessTool
 from kodo.tools.registry import ToolRegistry
@@ -20,4 +21,6 @@ def default_tools(config: Config, skills: list[Skill]) -> ToolRegistry:
     tools = [ShellTool(), ProcessTool(), *file_tools(), DiagnoseTool()]
     if skills:
         tools.append(LoadSkillTool(skills))
+    if config.clusters:  # offered only where the person configured a cluster
+        tools.append(JobTool())
     return ToolRegistry(tools)

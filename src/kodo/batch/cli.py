@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kodo.batch.engine import BatchOutcome
     from kodo.batch.runner import RunOptions
     from kodo.batch.tasks import Task
 
@@ -67,6 +68,29 @@ def share_local_model(args: argparse.Namespace, tasks: list[Task]) -> str | None
     return None
 
 
+def report_problems(prog: str, exc: Exception) -> None:
+    """Every problem on a line of its own, after a line saying nothing ran."""
+    lines = str(exc).splitlines()
+    if len(lines) > 1:
+        print(f"{prog}: nothing was run; fix these first:", file=sys.stderr)
+    for line in lines:
+        print(f"{prog}: {line}", file=sys.stderr)
+
+
+def skip_note(prog: str, outcome: BatchOutcome) -> None:
+    """Failures recorded by an earlier run stay as they were unless asked: say so."""
+    failed = outcome.skipped_failed
+    if failed:
+        shown = ", ".join(failed[:10]) + (
+            f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        )
+        print(
+            f"{prog}: {len(failed)} task(s) that failed in an earlier run were not run again "
+            f"({shown}); add --retry-failed to run them again",
+            file=sys.stderr,
+        )
+
+
 def check_workers(args: argparse.Namespace) -> str | None:
     if args.workers < 1:
         return f"--workers must be at least 1, not {args.workers}"
@@ -85,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         tasks = load_tasks(tasks_file)
     except TaskFileError as exc:
-        print(f"kodo batch: {exc}", file=sys.stderr)
+        report_problems("kodo batch", exc)
         return EXIT_USAGE
     if problem := share_local_model(args, tasks):
         print(f"kodo batch: {problem}", file=sys.stderr)
@@ -108,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"kodo batch: {exc}", file=sys.stderr)
         return EXIT_USAGE
     ok = sum(r.ok for r in outcome.results)
+    skip_note("kodo batch", outcome)
     print(
         f"kodo batch: {ok}/{len(tasks)} ok, {len(outcome.results) - ok} failed, "
         f"{outcome.ran} run now, {outcome.skipped} from before; results in {out_dir}",

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from kodo.batch.report import count, duration, money, percent
 from kodo.batch.results import TaskResult, read_results
 
 
@@ -25,29 +26,63 @@ def _median(rs: Sequence[TaskResult], attr: str) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def _names(run_a: Path, run_b: Path) -> tuple[str, str]:
+    """The runs' folder names, or their paths when the names alone do not tell them apart."""
+    if run_a.name != run_b.name:
+        return run_a.name, run_b.name
+    return str(run_a), str(run_b)
+
+
+def _models(rs: Sequence[TaskResult]) -> str:
+    return ", ".join(sorted({r.model or "unknown" for r in rs}))
+
+
+def _total_cost(rs: Sequence[TaskResult]) -> float | None:
+    costs = [r.cost_usd for r in rs if r.cost_usd is not None]
+    return sum(costs) if costs else None
+
+
+def _median_cost(rs: Sequence[TaskResult]) -> float | None:
+    costs = [r.cost_usd for r in rs if r.cost_usd is not None]
+    return statistics.median(costs) if costs else None
+
+
 def compare_runs(run_a: Path, run_b: Path) -> str:
-    """A markdown summary: pass rates, medians, and every task whose verdict differs."""
+    """A markdown summary: pass rates, medians, tokens and cost, and every task whose verdict
+    differs, with each run named by its folder."""
     a, b = _load(run_a), _load(run_b)
     shared = sorted(a.keys() & b.keys())
     if not shared:
         raise CompareError(f"{run_a} and {run_b} have no task in common")
     ra, rb = [a[i] for i in shared], [b[i] for i in shared]
     pa, pb = sum(r.ok for r in ra), sum(r.ok for r in rb)
+    na, nb = _names(run_a, run_b)
+    n = len(shared)
+
+    def row(what: str, left: str, right: str) -> str:
+        return f"| {what} | {left} | {right} |"
+
     lines = [
-        f"# {run_a.name} vs {run_b.name} ({len(shared)} shared tasks)",
+        f"# {na} vs {nb} ({n} shared tasks)",
         "",
-        "| | A | B |",
+        row("run", na, nb),
         "|---|---|---|",
-        f"| passed | {pa}/{len(shared)} | {pb}/{len(shared)} |",
-        f"| median time (s) | {_median(ra, 'wall_s'):.1f} | {_median(rb, 'wall_s'):.1f} |",
-        f"| median turns | {_median(ra, 'turns'):g} | {_median(rb, 'turns'):g} |",
-        f"| total tokens | {sum(r.input_tokens + r.output_tokens for r in ra)} "
-        f"| {sum(r.input_tokens + r.output_tokens for r in rb)} |",
+        row("model", _models(ra), _models(rb)),
+        row("passed", f"{pa}/{n} ({percent(pa / n)})", f"{pb}/{n} ({percent(pb / n)})"),
+        row("median time", duration(_median(ra, "wall_s")), duration(_median(rb, "wall_s"))),
+        row("median turns", f"{_median(ra, 'turns'):g}", f"{_median(rb, 'turns'):g}"),
+        row(
+            "total tokens",
+            count(sum(r.input_tokens + r.output_tokens for r in ra)),
+            count(sum(r.input_tokens + r.output_tokens for r in rb)),
+        ),
+        row("total cost", money(_total_cost(ra)), money(_total_cost(rb))),
+        row("median cost per task", money(_median_cost(ra)), money(_median_cost(rb))),
     ]
     changed = [(i, a[i].ok, b[i].ok) for i in shared if a[i].ok != b[i].ok]
-    lines += ["", "| task | A | B |", "|---|---|---|"] if changed else ["", "No verdict changed."]
+    lines += ["", row("task", na, nb), "|---|---|---|"] if changed else ["", "No verdict changed."]
     for task_id, ok_a, ok_b in changed:
-        lines.append(f"| {task_id} | {'pass' if ok_a else 'fail'} | {'pass' if ok_b else 'fail'} |")
+        lines.append(row(task_id, "pass" if ok_a else "fail", "pass" if ok_b else "fail"))
     only = sorted(a.keys() ^ b.keys())
     if only:
         lines += ["", f"Not in both runs: {', '.join(only)}"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kodo.batch.local import run_local
@@ -20,6 +20,7 @@ class BatchOutcome:
     results: list[TaskResult]  # this run's and earlier runs', one per task id
     ran: int
     skipped: int
+    skipped_failed: list[str] = field(default_factory=list)  # failed before, not run again
     interrupted: bool = False
     wall_s: float = 0.0
 
@@ -47,6 +48,7 @@ def run_batch(
     log = ResultsLog(out_dir)
     display = display or Display(len(tasks), skipped=len(tasks) - len(todo))
     outcome = BatchOutcome([r for i, r in keep.items() if i in ids], ran=0, skipped=len(keep))
+    outcome.skipped_failed = sorted(r.id for r in outcome.results if not r.ok)
     started = time.monotonic()
     stop_ray = False
     with display:

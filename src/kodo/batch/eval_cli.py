@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kodo.batch.cli import (
     EXIT_FAILED,
@@ -13,8 +15,13 @@ from kodo.batch.cli import (
     EXIT_USAGE,
     check_workers,
     options_from,
+    report_problems,
     share_local_model,
+    skip_note,
 )
+
+if TYPE_CHECKING:
+    from kodo.batch.report import RunInfo
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +47,30 @@ def _compare(runs: list[str]) -> int:
     return 0
 
 
+def run_info(args: argparse.Namespace) -> RunInfo:
+    """The run-wide provider, model and server, as the tasks' ``kodo exec`` resolves them
+    from the flags and the person's config (a task may still name its own)."""
+    from kodo import __version__
+    from kodo.batch.report import RunInfo
+    from kodo.config import ConfigError, load_config
+
+    date = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M UTC%z")
+    if args.reference:
+        return RunInfo(date=date, kodo_version=__version__, provider="reference")
+    flags = {"provider": args.provider, "model": args.model, "base_url": args.base_url}
+    try:
+        config = load_config(Path.cwd(), flags=flags)
+    except ConfigError:
+        return RunInfo(date=date, kodo_version=__version__, **flags)
+    return RunInfo(
+        date=date,
+        kodo_version=__version__,
+        provider=config.provider,
+        model=config.model,
+        base_url=config.base_url,
+    )
+
+
 def _evaluate(args: argparse.Namespace, suite: Path) -> int:
     from kodo.batch.engine import run_batch
     from kodo.batch.ray_backend import RayUnavailable
@@ -53,7 +84,7 @@ def _evaluate(args: argparse.Namespace, suite: Path) -> int:
     try:
         tasks = load_suite(suite)
     except TaskFileError as exc:
-        print(f"kodo eval: {exc}", file=sys.stderr)
+        report_problems("kodo eval", exc)
         return EXIT_USAGE
     if problem := share_local_model(args, tasks):
         print(f"kodo eval: {problem}", file=sys.stderr)
@@ -72,7 +103,8 @@ def _evaluate(args: argparse.Namespace, suite: Path) -> int:
     except RayUnavailable as exc:
         print(f"kodo eval: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = build_report(name, outcome.results)
+    skip_note("kodo eval", outcome)
+    report = build_report(name, run_info(args), outcome.results, out_dir.resolve())
     paths = write_report(out_dir, report)
     print(
         f"kodo eval: {report.passed}/{report.tasks} passed ({report.pass_rate:.0%}); "

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from kodo.batch.tasks import Task, TaskFileError
+from kodo.batch.tasks import Task, TaskFileError, check_task
 
 HIDDEN_TEST = "python -m pytest -q -p no:cacheprovider -c /dev/null --rootdir . test_hidden_*.py"
 
@@ -34,12 +32,20 @@ def load_suite(suite: Path) -> list[Task]:
             if (d / name).is_dir():
                 fields[key] = str((d / name).resolve())
         extra = d / "task.json"
-        try:
-            if extra.is_file():
-                fields.update(json.loads(extra.read_text(encoding="utf-8")))
-            tasks.append(Task.model_validate(fields))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            raise TaskFileError(f"{d}: {exc}") from exc
+        if extra.is_file():
+            try:
+                more = json.loads(extra.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise TaskFileError(f"{extra}: not valid JSON: {exc.msg}") from exc
+            if not isinstance(more, dict):
+                raise TaskFileError(f"{extra}: expected a JSON object {{...}}")
+            fields.update(more)
+        task, problems = check_task(fields, d)
+        if problems:
+            where = extra if extra.is_file() else d
+            raise TaskFileError("\n".join(f"{where}: {problem}" for problem in problems))
+        if task is not None:
+            tasks.append(task)
     if not tasks:
         raise TaskFileError(f"{suite}: no tasks (expected one folder per task)")
     return tasks

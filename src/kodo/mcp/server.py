@@ -3,7 +3,9 @@ hand it a task.
 
 Each task runs as a separate ``kodo exec --json`` process: a session gets a clean process (its
 own signal handling, sandbox and cleanup), and a cancelled call stops it the same way Ctrl-C
-would. The result is the session's final message and the diff of what it changed.
+would. The result is the session's final message and the diff of what it changed; a session
+that did not complete (an error, a spent budget) is a tool error (``isError``) with the same
+text, its status and reason first, so the client cannot take it for done.
 """
 
 from __future__ import annotations
@@ -137,7 +139,10 @@ async def run_task(
         lines.append(f"error: {done['error']}")
     lines += ["", "final message:", done.get("final_message") or "(none)", "", "diff:"]
     lines.append(diff.rstrip("\n") or "(no changes)")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if done["status"] != "completed":  # the client must not take an unfinished task for done
+        raise ToolError(text)
+    return text
 
 
 def build_server() -> Any:

@@ -1,97 +1,116 @@
 """MCP server tools as kodo tools: named ``SERVER__tool``, described and typed by the server.
 
-The server's own JSON schema is what the model sees (``parameters_schema``); kodo only checks
-that the arguments are a JSON object and leaves the rest to the server, which reports bad
-arguments as an error result. Calls go through the approval policy like shell commands do.
+The model sees the server's JSON schema rewritten for its provider (``schema.for_provider``);
+the arguments are checked against the server's own schema before anything else, so a call that
+would fail never reaches the person's approval prompt. Each call goes through the session's
+``ApprovalGate``: it runs in the server's process, outside kodo's sandbox.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from kodo.mcp.manager import McpCallError, McpManager, McpToolInfo
 from kodo.mcp.names import unique_name
-from kodo.sandbox.base import ApprovalRequest
+from kodo.mcp.schema import argument_problem, for_provider
+from kodo.sandbox.approval import gate_for
+from kodo.sandbox.base import McpCall
 from kodo.tools.base import ToolContext, ToolOutput
-
-_ASKING_POLICIES = ("untrusted", "on-request")
 
 
 class McpArguments(BaseModel):
-    """Any JSON object: the server validates against its own schema."""
+    """Any JSON object: checked against the server's schema in ``run``."""
 
     model_config = ConfigDict(extra="allow")
+
+
+def _hints(info: McpToolInfo) -> str | None:
+    """What the server says about the tool, in words, for the approval prompt."""
+    if info.read_only:
+        said = "read-only"
+    elif info.destructive:
+        said = "may delete or overwrite things"
+    elif info.destructive is False:
+        said = "changes things, but nothing destructive"
+    else:
+        return None
+    if info.open_world is not None:
+        said += ", reaches outside services" if info.open_world else ", local only"
+    return said
 
 
 class McpTool:
     Args: ClassVar[type[BaseModel]] = McpArguments
 
     def __init__(
-        self, name: str, info: McpToolInfo, manager: McpManager, approved: set[str]
+        self, name: str, info: McpToolInfo, manager: McpManager, provider: Callable[[], str]
     ) -> None:
         self.name = name
         self.description = (
             info.description or f"The {info.name!r} tool of MCP server {info.server!r}."
         )
-        self.parameters_schema = _object_schema(info.input_schema)
-        self._info = info
+        self.info = info
         self._manager = manager
-        self._approved = approved
+        self._provider = provider
+
+    @property
+    def parameters_schema(self) -> dict[str, Any]:
+        """For the session's provider now (``/model`` may change it)."""
+        return for_provider(self.info.input_schema, self._provider())
 
     def run(self, args: McpArguments, ctx: ToolContext) -> ToolOutput:
         arguments = dict(args.model_extra or {})
-        refusal = self._check_approval(arguments, ctx)
-        if refusal is not None:
-            return ToolOutput(refusal, ok=False)
+        problem = argument_problem(self.info.input_schema, arguments)
+        if problem is not None:
+            return ToolOutput(f"error: invalid arguments for {self.name}: {problem}", ok=False)
+        call = McpCall(
+            server=self.info.server,
+            tool=self.info.name,
+            qualified=self.name,
+            arguments=json.dumps(arguments, ensure_ascii=False, indent=2),
+            read_only=self.info.read_only,
+            destructive=self.info.destructive,
+            open_world=self.info.open_world,
+            hints=_hints(self.info),
+        )
+        decision = gate_for(ctx).before_mcp(call, ctx.cwd)
+        if not decision.run:
+            return ToolOutput(f"error: {decision.message}", ok=False)
         try:
-            result = self._manager.call(self._info.server, self._info.name, arguments)
+            result = self._manager.call(self.info.server, self.info.name, arguments)
         except McpCallError as exc:
             return ToolOutput(f"error: {exc}", ok=False)
-        meta = {"mcp_server": self._info.server, "mcp_tool": self._info.name}
+        meta = {"mcp_server": self.info.server, "mcp_tool": self.info.name}
         return ToolOutput(result.text, ok=not result.is_error, metadata=meta)
 
-    def _check_approval(self, arguments: dict[str, Any], ctx: ToolContext) -> str | None:
-        """The refusal message, or None when the call may go ahead."""
-        policy = ctx.config.approval_policy
-        if policy not in _ASKING_POLICIES or self.name in self._approved:
+
+class McpToolSet:
+    """The MCP tools on offer, rebuilt whenever a server's tool list changed (a ``ToolSource``
+    of the registry). ``taken`` holds kodo's own tool names, which MCP tools never replace."""
+
+    def __init__(self, manager: McpManager, taken: set[str], provider: Callable[[], str]) -> None:
+        self._manager = manager
+        self._taken = set(taken)
+        self._provider = provider
+        self._generation: int | None = None
+
+    def changed(self) -> list[McpTool] | None:
+        """The tools now, when they changed since the last time asked; else None."""
+        generation = self._manager.generation
+        if generation == self._generation:
             return None
-        if ctx.approver is None:
-            return (
-                f"error: calling MCP tool {self.name} needs approval under approval_policy "
-                f"{policy!r}, and there is no one to ask in this session. It was not called."
-            )
-        request = ApprovalRequest(
-            argv=[self.name, json.dumps(arguments, ensure_ascii=False)],
-            cwd=ctx.cwd,
-            reason="MCP tool call",
-            escalate=False,
-        )
-        answer, note = ctx.approver.ask(request)
-        if answer == "always":
-            self._approved.add(self.name)
-        if answer == "no":
-            why = f": {note}" if note else "."
-            return f"error: the user declined the call to MCP tool {self.name}{why}"
-        return None
+        self._generation = generation
+        return self.build()
 
-
-def _object_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Providers want an object schema with ``properties``; servers sometimes omit them."""
-    out = dict(schema) if schema.get("type") == "object" else {"type": "object"}
-    out.setdefault("properties", {})
-    return out
-
-
-def mcp_tools(manager: McpManager, taken: set[str] | None = None) -> list[McpTool]:
-    """One kodo tool per tool of every running server, sharing one "always approved" set."""
-    names = set(taken or ())
-    approved: set[str] = set()
-    tools = []
-    for info in manager.tools:
-        name = unique_name(info.server, info.name, names)
-        names.add(name)
-        tools.append(McpTool(name, info, manager, approved))
-    return tools
+    def build(self) -> list[McpTool]:
+        names = set(self._taken)
+        tools = []
+        for info in self._manager.tools:
+            name = unique_name(info.server, info.name, names)
+            names.add(name)
+            tools.append(McpTool(name, info, self._manager, self._provider))
+        return tools

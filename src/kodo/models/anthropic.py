@@ -3,7 +3,8 @@
 The system prompt goes in ``system``; tool calls and results are ``tool_use`` and ``tool_result``
 content blocks. Roles must alternate, so consecutive messages of one role are merged (several
 tool results become one user message). Cache breakpoints on the system prompt and the newest
-block let each turn reuse the previous turn's prefix.
+block let each turn reuse the previous turn's prefix. Each message's blocks are encoded once
+(``encoded.py``) and the stream is read as plain JSON events (``sse.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
-
-import anthropic
 
 from kodo.models.base import (
     Message,
@@ -23,10 +22,14 @@ from kodo.models.base import (
     ToolCallRequest,
     ToolSpec,
 )
-from kodo.models.errors import Endpoint, sdk_errors
+from kodo.models.encoded import EncodedMessages, json_object
+from kodo.models.errors import Endpoint
+from kodo.models.sse import SseConnection
 
 MAX_TOKENS = 8192
+API_VERSION = "2023-06-01"
 _CACHE = {"type": "ephemeral"}
+_CACHE_MEMBER = ',"cache_control":{"type":"ephemeral"}}'
 
 
 def _tool_input(arguments: str) -> dict[str, Any]:
@@ -53,27 +56,27 @@ def _blocks(m: Message) -> list[dict[str, Any]]:
     return blocks
 
 
-def anthropic_request(
-    messages: list[Message],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The ``system`` blocks and the alternating ``messages``."""
-    system = [m.content for m in messages if m.role == "system" and m.content]
-    out: list[dict[str, Any]] = []
-    for m in messages:
-        if m.role == "system":
-            continue
+def _encode(m: Message) -> list[str]:
+    return [json.dumps(block) for block in _blocks(m)]
+
+
+def _conversation(messages: list[Message], encoded: EncodedMessages) -> str:
+    """The alternating ``messages`` as JSON, the newest block marked as a cache breakpoint."""
+    turns: list[tuple[str, list[str]]] = []
+    talk = [m for m in messages if m.role != "system"]
+    for m, blocks in zip(talk, encoded.pieces(talk), strict=True):
         role = "assistant" if m.role == "assistant" else "user"
-        blocks = _blocks(m)
         if not blocks:
             continue
-        if out and out[-1]["role"] == role:
-            out[-1]["content"].extend(blocks)
+        if turns and turns[-1][0] == role:
+            turns[-1][1].extend(blocks)
         else:
-            out.append({"role": role, "content": blocks})
-    if out:
-        out[-1]["content"][-1]["cache_control"] = _CACHE
-    system_blocks = [{"type": "text", "text": "\n\n".join(system), "cache_control": _CACHE}]
-    return (system_blocks if system else []), out
+            turns.append((role, list(blocks)))
+    if turns:
+        last = turns[-1][1]
+        last[-1] = last[-1][:-1] + _CACHE_MEMBER  # each block is a JSON object: "{...}"
+    parts = (f'{{"role":"{role}","content":[{",".join(blocks)}]}}' for role, blocks in turns)
+    return "[" + ",".join(parts) + "]"
 
 
 def anthropic_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
@@ -89,15 +92,15 @@ class _Usage:
     def __init__(self) -> None:
         self.fresh = self.cache_read = self.cache_write = self.output = 0
 
-    def update(self, usage: Any) -> None:
-        if getattr(usage, "input_tokens", None) is not None:
-            self.fresh = usage.input_tokens
-        if getattr(usage, "cache_read_input_tokens", None) is not None:
-            self.cache_read = usage.cache_read_input_tokens
-        if getattr(usage, "cache_creation_input_tokens", None) is not None:
-            self.cache_write = usage.cache_creation_input_tokens
-        if getattr(usage, "output_tokens", None) is not None:
-            self.output = usage.output_tokens
+    def update(self, usage: dict[str, Any]) -> None:
+        def given(key: str, current: int) -> int:
+            value = usage.get(key)
+            return current if value is None else value
+
+        self.fresh = given("input_tokens", self.fresh)
+        self.cache_read = given("cache_read_input_tokens", self.cache_read)
+        self.cache_write = given("cache_creation_input_tokens", self.cache_write)
+        self.output = given("output_tokens", self.output)
 
     def total(self) -> TokenUsage:
         return TokenUsage(
@@ -112,50 +115,48 @@ class AnthropicModel:
         self.provider = where.provider
         self.name = where.model
         self.where = where
-        self._client = anthropic.Anthropic(
-            api_key=api_key, base_url=where.base_url, timeout=where.timeout_s, max_retries=0
-        )
+        self._http = SseConnection(where, {"x-api-key": api_key, "anthropic-version": API_VERSION})
+        self._encoded = EncodedMessages(_encode)
+
+    def request_body(self, messages: list[Message], tools: list[ToolSpec]) -> bytes:
+        rest: dict[str, Any] = {"model": self.name, "max_tokens": MAX_TOKENS, "stream": True}
+        system = [m.content for m in messages if m.role == "system" and m.content]
+        if system:
+            rest["system"] = [
+                {"type": "text", "text": "\n\n".join(system), "cache_control": _CACHE}
+            ]
+        if tools:
+            rest["tools"] = anthropic_tools(tools)
+        conversation = _conversation(messages, self._encoded)
+        return json_object({"messages": conversation}, json.dumps(rest)).encode()
 
     def stream(self, messages: list[Message], tools: list[ToolSpec]) -> Iterator[StreamItem]:
-        system, conversation = anthropic_request(messages)
-        request: dict[str, Any] = {
-            "model": self.name,
-            "max_tokens": MAX_TOKENS,
-            "messages": conversation,
-            "stream": True,
-        }
-        if system:
-            request["system"] = system
-        if tools:
-            request["tools"] = anthropic_tools(tools)
-        with sdk_errors(self.where):
-            events = self._client.messages.create(**request)
-        with sdk_errors(self.where, mid_stream=True), events:
-            yield from self._read(events)
+        body = self.request_body(messages, tools)
+        yield from self._http.answer("/v1/messages", body, self._read)
 
-    def _read(self, events: Any) -> Iterator[StreamItem]:
+    def _read(self, events: Iterator[tuple[str | None, Any]]) -> Iterator[StreamItem]:
         calls: dict[int, ToolCallRequest] = {}
         given_input: dict[int, Any] = {}
         usage = _Usage()
-        for event in events:
-            kind = event.type
+        for _, event in events:
+            kind = event.get("type")
             if kind == "message_start":
-                usage.update(event.message.usage)
+                usage.update((event.get("message") or {}).get("usage") or {})
             elif kind == "content_block_start":
-                block = event.content_block
-                if block.type == "tool_use":
-                    calls[event.index] = ToolCallRequest(block.id, block.name, "")
-                    given_input[event.index] = block.input
-                elif block.type == "text" and block.text:
-                    yield TextChunk(block.text)
+                block = event.get("content_block") or {}
+                if block.get("type") == "tool_use":
+                    calls[event["index"]] = ToolCallRequest(block["id"], block["name"], "")
+                    given_input[event["index"]] = block.get("input")
+                elif block.get("type") == "text" and block.get("text"):
+                    yield TextChunk(block["text"])
             elif kind == "content_block_delta":
-                delta = event.delta
-                if delta.type == "text_delta" and delta.text:
-                    yield TextChunk(delta.text)
-                elif delta.type == "input_json_delta" and event.index in calls:
-                    calls[event.index].arguments += delta.partial_json
+                delta = event.get("delta") or {}
+                if delta.get("type") == "text_delta" and delta.get("text"):
+                    yield TextChunk(delta["text"])
+                elif delta.get("type") == "input_json_delta" and event.get("index") in calls:
+                    calls[event["index"]].arguments += delta.get("partial_json") or ""
             elif kind == "message_delta":
-                usage.update(event.usage)
+                usage.update(event.get("usage") or {})
             elif kind == "message_stop":
                 for index, call in sorted(calls.items()):
                     if not call.arguments:

@@ -1,24 +1,17 @@
-"""One translation from SDK and transport exceptions to ``ModelError``, shared by every provider.
-
-The ``openai`` and ``anthropic`` SDKs raise exceptions with the same names and attributes
-(``status_code``, ``response``, ``body``), so they are told apart by those, not by class: one
-mapper serves both and needs neither SDK imported.
-"""
+"""One translation from HTTP answers and transport failures to ``ModelError``, shared by every
+provider: what went wrong, where, whether another attempt can help, and what to do about it."""
 
 from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from kodo.models.base import ModelError
 
-_SDK_MODULES = {"openai", "anthropic", "httpx", "httpx2", "httpcore", "httpcore2"}
-_CONNECTION_CLASSES = {"APIConnectionError", "APITimeoutError"}
-_TIMEOUT_CLASSES = {"APITimeoutError", "TimeoutException"}
 _RETRYABLE_STATUS = {408, 409, 429}
 _FATAL_ERROR_TYPES = {
     "invalid_request_error",
@@ -42,14 +35,6 @@ class Endpoint:
     timeout_s: float
 
 
-def _class_names(exc: BaseException) -> set[str]:
-    return {cls.__name__ for cls in type(exc).__mro__}
-
-
-def _from_sdk(exc: BaseException) -> bool:
-    return type(exc).__module__.split(".")[0] in _SDK_MODULES
-
-
 def _error_object(body: object) -> dict[str, Any]:
     if isinstance(body, dict):
         inner = body.get("error", body)
@@ -58,15 +43,15 @@ def _error_object(body: object) -> dict[str, Any]:
     return {}
 
 
-def _detail(exc: BaseException) -> str:
-    message = _error_object(getattr(exc, "body", None)).get("message")
+def _detail(body: object, fallback: str) -> str:
+    message = _error_object(body).get("message")
     if not isinstance(message, str) or not message:
-        message = getattr(exc, "message", None) or str(exc)
+        message = body if isinstance(body, str) and body.strip() else fallback
     message = " ".join(str(message).split())
     return message if len(message) <= DETAIL_CHARS else message[:DETAIL_CHARS] + "..."
 
 
-def parse_retry_after(headers: Any) -> float | None:
+def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
     if headers is None:
         return None
@@ -90,13 +75,14 @@ def parse_retry_after(headers: Any) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _status_error(exc: BaseException, status: int, where: Endpoint) -> ModelError:
+def status_error(
+    status: int, body: object, headers: Mapping[str, str] | None, where: Endpoint, reason: str = ""
+) -> ModelError:
+    """An HTTP error answer; ``body`` is its parsed JSON, or its text when it is not JSON."""
     url = where.base_url
-    detail = _detail(exc)
-    error = _error_object(getattr(exc, "body", None))
-    kind = error.get("type") or error.get("code")
-    response = getattr(exc, "response", None)
-    retry_after = parse_retry_after(getattr(response, "headers", None))
+    detail = _detail(body, reason or "no details")
+    error = _error_object(body)
+    retry_after = parse_retry_after(headers)
 
     def fail(message: str, retryable: bool = False) -> ModelError:
         return ModelError(message, retryable=retryable, retry_after=retry_after, status=status)
@@ -118,7 +104,7 @@ def _status_error(exc: BaseException, status: int, where: Endpoint) -> ModelErro
         )
     if status == 404:
         hint = (
-            "the SDK appends /v1/messages to the base URL"
+            "kodo appends /v1/messages to the base URL"
             if where.provider == "anthropic"
             else "an OpenAI-compatible base URL usually ends in /v1"
         )
@@ -132,11 +118,16 @@ def _status_error(exc: BaseException, status: int, where: Endpoint) -> ModelErro
         return fail(f"rate limited (HTTP 429) by {url}: {detail}", retryable=True)
     if status >= 500 or status in _RETRYABLE_STATUS:
         return fail(f"server error (HTTP {status}) at {url}: {detail}", retryable=True)
-    if status >= 400:
-        return fail(f"the request was rejected (HTTP {status}) by {url}: {detail}")
-    # A status below 400 is an error event inside a stream that had started fine.
-    return fail(
-        f"{url} reported an error mid-answer: {detail}",
+    return fail(f"the request was rejected (HTTP {status}) by {url}: {detail}")
+
+
+def stream_error(body: object, where: Endpoint) -> ModelError:
+    """An error event inside a stream that had started fine (an overloaded server, a bad
+    request noticed late): retried unless its type says another attempt cannot help."""
+    error = _error_object(body)
+    kind = error.get("type") or error.get("code")
+    return ModelError(
+        f"{where.base_url} reported an error mid-answer: {_detail(body, 'no details')}",
         retryable=kind not in _FATAL_ERROR_TYPES,
     )
 
@@ -155,44 +146,36 @@ def _unreachable_hint(where: Endpoint) -> str:
     )
 
 
-def to_model_error(exc: BaseException, where: Endpoint, *, mid_stream: bool) -> ModelError | None:
-    """The ``ModelError`` for an SDK or transport exception; None for anything else (a bug)."""
-    if not _from_sdk(exc):
+def transport_error(exc: BaseException, where: Endpoint, *, mid_stream: bool) -> ModelError | None:
+    """The ``ModelError`` for a failed connection, a timeout or a broken stream; None for
+    anything else (a bug, which must not be retried as if the network had failed)."""
+    if not isinstance(exc, OSError) and type(exc).__module__ != "http.client":
         return None
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
-        return _status_error(exc, status, where)
-    names = _class_names(exc)
-    transport = type(exc).__module__.split(".")[0].startswith("http")
-    if names & _CONNECTION_CLASSES or transport:
-        cause = exc.__cause__ or exc.__context__ or exc
-        reason = " ".join(str(cause).split()) or type(cause).__name__
-        if mid_stream:
-            message = f"the stream from {where.base_url} broke off mid-answer ({reason})"
-        elif names & _TIMEOUT_CLASSES:
-            message = (
-                f"no answer from {where.base_url} within {where.timeout_s:g} s (request_timeout_s)"
-            )
-        else:
-            message = f"could not reach {where.base_url} ({reason}): {_unreachable_hint(where)}"
-            return ModelError(message, retryable=True, quick=True)
-        return ModelError(message, retryable=True)
-    if "APIError" in names:
-        kind = _error_object(getattr(exc, "body", None)).get("type")
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    if mid_stream:
         return ModelError(
-            f"{where.base_url} reported an error mid-answer: {_detail(exc)}",
-            retryable=kind not in _FATAL_ERROR_TYPES,
+            f"the stream from {where.base_url} broke off mid-answer ({reason})", retryable=True
         )
-    return ModelError(f"the {where.provider} SDK refused the request: {_detail(exc)}")
+    if isinstance(exc, TimeoutError):
+        return ModelError(
+            f"no answer from {where.base_url} within {where.timeout_s:g} s (request_timeout_s)",
+            retryable=True,
+        )
+    return ModelError(
+        f"could not reach {where.base_url} ({reason}): {_unreachable_hint(where)}",
+        retryable=True,
+        quick=True,
+    )
 
 
 @contextmanager
-def sdk_errors(where: Endpoint, *, mid_stream: bool = False) -> Iterator[None]:
-    """Re-raise SDK and transport exceptions as ``ModelError``; anything else passes untouched."""
+def transport_errors(where: Endpoint, *, mid_stream: bool = False) -> Iterator[None]:
+    """Re-raise socket, TLS and HTTP protocol failures as ``ModelError``; anything else passes
+    untouched."""
     try:
         yield
     except Exception as exc:
-        error = to_model_error(exc, where, mid_stream=mid_stream)
+        error = transport_error(exc, where, mid_stream=mid_stream)
         if error is None:
             raise
         raise error from exc

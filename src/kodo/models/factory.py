@@ -3,7 +3,7 @@
 API keys come only from the environment (``api_key_env`` names the variable). Local
 OpenAI-compatible servers (vLLM, llama.cpp, LM Studio, Ollama) usually need no key, so a custom
 base URL without one gets a placeholder; the real OpenAI and Anthropic endpoints do not.
-SDKs are imported only here, when a model is made, so ``kodo --help`` stays fast.
+A provider's module is imported only here, when a model is made, so ``kodo --help`` stays fast.
 """
 
 from __future__ import annotations

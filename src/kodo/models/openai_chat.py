@@ -1,8 +1,10 @@
 """Chat Completions (``/chat/completions``): OpenAI's older protocol, and the one vLLM, llama.cpp,
-LM Studio and Ollama speak."""
+LM Studio and Ollama speak. Each message is encoded once (``encoded.py``) and the stream is read
+as plain JSON chunks (``sse.py``)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,33 +19,33 @@ from kodo.models.base import (
     ToolCallRequest,
     ToolSpec,
 )
-from kodo.models.errors import Endpoint, sdk_errors
-from kodo.models.openai_client import openai_client
+from kodo.models.encoded import EncodedMessages, json_object
+from kodo.models.errors import Endpoint
+from kodo.models.openai_responses import openai_headers
+from kodo.models.sse import SseConnection
 
 
-def chat_messages(messages: list[Message]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for m in messages:
-        if m.role == "tool":
-            out.append({"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content})
-        elif m.role == "assistant" and m.tool_calls:
-            out.append(
+def chat_message(m: Message) -> dict[str, Any]:
+    if m.role == "tool":
+        return {"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content}
+    if m.role == "assistant" and m.tool_calls:
+        return {
+            "role": "assistant",
+            "content": m.content or None,
+            "tool_calls": [
                 {
-                    "role": "assistant",
-                    "content": m.content or None,
-                    "tool_calls": [
-                        {
-                            "id": c.call_id,
-                            "type": "function",
-                            "function": {"name": c.name, "arguments": c.arguments},
-                        }
-                        for c in m.tool_calls
-                    ],
+                    "id": c.call_id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
                 }
-            )
-        else:
-            out.append({"role": m.role, "content": m.content})
-    return out
+                for c in m.tool_calls
+            ],
+        }
+    return {"role": m.role, "content": m.content}
+
+
+def _encode(m: Message) -> list[str]:
+    return [json.dumps(chat_message(m))]
 
 
 def chat_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
@@ -70,19 +72,19 @@ class _CallAssembler:
     def __init__(self) -> None:
         self.calls: dict[int, _PartialCall] = {}
 
-    def add(self, delta: Any) -> None:
-        index = delta.index
+    def add(self, delta: dict[str, Any]) -> None:
+        index = delta.get("index")
         if index is None:
-            index = len(self.calls) if delta.id or not self.calls else max(self.calls)
+            index = len(self.calls) if delta.get("id") or not self.calls else max(self.calls)
         call = self.calls.setdefault(index, _PartialCall())
-        if delta.id and not call.call_id:
-            call.call_id = delta.id
-        function = delta.function
-        if function is not None:
-            if function.name and not call.name:
-                call.name = function.name
-            if function.arguments:
-                call.arguments += function.arguments
+        if delta.get("id") and not call.call_id:
+            call.call_id = delta["id"]
+        function = delta.get("function")
+        if function:
+            if function.get("name") and not call.name:
+                call.name = function["name"]
+            if function.get("arguments"):
+                call.arguments += function["arguments"]
 
     def finished(self) -> list[ToolCallRequest]:
         return [
@@ -95,13 +97,12 @@ class _CallAssembler:
         ]
 
 
-def _usage(usage: Any) -> TokenUsage:
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) or 0
+def _usage(usage: dict[str, Any]) -> TokenUsage:
+    details = usage.get("prompt_tokens_details") or {}
     return TokenUsage(
-        input_tokens=usage.prompt_tokens or 0,
-        output_tokens=usage.completion_tokens or 0,
-        cached_input_tokens=cached,
+        input_tokens=usage.get("prompt_tokens") or 0,
+        output_tokens=usage.get("completion_tokens") or 0,
+        cached_input_tokens=details.get("cached_tokens") or 0,
     )
 
 
@@ -113,39 +114,41 @@ class OpenAIChatModel:
         self.name = where.model
         self.where = where
         self.options = options or {}
-        self._client = openai_client(where, api_key)
+        self._http = SseConnection(where, openai_headers(api_key))
+        self._encoded = EncodedMessages(_encode)
 
-    def stream(self, messages: list[Message], tools: list[ToolSpec]) -> Iterator[StreamItem]:
-        request: dict[str, Any] = {
+    def request_body(self, messages: list[Message], tools: list[ToolSpec]) -> bytes:
+        rest: dict[str, Any] = {
             "model": self.name,
-            "messages": chat_messages(messages),
             "stream": True,
             "stream_options": {"include_usage": True},
             **self.options,
         }
         if tools:
-            request["tools"] = chat_tools(tools)
-        with sdk_errors(self.where):
-            chunks = self._client.chat.completions.create(**request)
-        with sdk_errors(self.where, mid_stream=True), chunks:
-            yield from self._read(chunks)
+            rest["tools"] = chat_tools(tools)
+        encoded = ",".join(p for pieces in self._encoded.pieces(messages) for p in pieces)
+        return json_object({"messages": f"[{encoded}]"}, json.dumps(rest)).encode()
 
-    def _read(self, chunks: Any) -> Iterator[StreamItem]:
+    def stream(self, messages: list[Message], tools: list[ToolSpec]) -> Iterator[StreamItem]:
+        body = self.request_body(messages, tools)
+        yield from self._http.answer("/chat/completions", body, self._read)
+
+    def _read(self, chunks: Iterator[tuple[str | None, Any]]) -> Iterator[StreamItem]:
         calls = _CallAssembler()
         finish: str | None = None
         usage: TokenUsage | None = None
-        for chunk in chunks:
-            if chunk.usage is not None:
-                usage = _usage(chunk.usage)
-            for choice in chunk.choices or []:
-                delta = choice.delta
-                if delta is not None:
-                    if delta.content:
-                        yield TextChunk(delta.content)
-                    for call in delta.tool_calls or []:
+        for _, chunk in chunks:
+            if chunk.get("usage") is not None:
+                usage = _usage(chunk["usage"])
+            for choice in chunk.get("choices") or []:
+                delta = choice.get("delta")
+                if delta:
+                    if delta.get("content"):
+                        yield TextChunk(delta["content"])
+                    for call in delta.get("tool_calls") or []:
                         calls.add(call)
-                if choice.finish_reason:
-                    finish = choice.finish_reason
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
         if finish is None:
             raise ModelError(
                 f"the stream from {self.where.base_url} broke off mid-answer "

@@ -1,11 +1,14 @@
 """The OpenAI Responses API (``/responses``), OpenAI's current protocol.
 
 Requests are stateless (``store=False``): the whole conversation is sent each turn as input
-items, so a resumed session needs nothing kept on OpenAI's side.
+items, so a resumed session needs nothing kept on OpenAI's side. Each message's items are
+encoded once (``encoded.py``) and the stream is read as plain JSON events (``sse.py``).
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,39 +21,45 @@ from kodo.models.base import (
     ToolCallRequest,
     ToolSpec,
 )
-from kodo.models.errors import Endpoint, sdk_errors
-from kodo.models.openai_client import openai_client
+from kodo.models.encoded import EncodedMessages, json_object
+from kodo.models.errors import Endpoint
+from kodo.models.sse import SseConnection
 
 # Codes of a failed response that another attempt cannot fix.
 _FATAL_CODES = {"invalid_prompt", "invalid_request_error", "context_length_exceeded"}
 
 
-def responses_input(messages: list[Message]) -> tuple[str | None, list[dict[str, Any]]]:
-    """The instructions (the leading system prompt) and the conversation as input items."""
-    instructions: str | None = None
+def openai_headers(api_key: str) -> dict[str, str]:
+    """The key as a bearer token, and the organization and project the OpenAI SDK also takes
+    from the environment."""
+    headers = {"Authorization": f"Bearer {api_key}"}
+    for variable, header in (
+        ("OPENAI_ORG_ID", "OpenAI-Organization"),
+        ("OPENAI_PROJECT_ID", "OpenAI-Project"),
+    ):
+        if value := os.environ.get(variable, "").strip():
+            headers[header] = value
+    return headers
+
+
+def input_items(m: Message) -> list[dict[str, Any]]:
+    """One message as input items (a system message after the first is a developer note)."""
+    if m.role == "system":
+        return [{"role": "developer", "content": m.content}]
+    if m.role == "tool":
+        return [{"type": "function_call_output", "call_id": m.tool_call_id, "output": m.content}]
     items: list[dict[str, Any]] = []
-    for i, m in enumerate(messages):
-        if m.role == "system" and i == 0:
-            instructions = m.content
-        elif m.role == "system":
-            items.append({"role": "developer", "content": m.content})
-        elif m.role == "tool":
-            items.append(
-                {"type": "function_call_output", "call_id": m.tool_call_id, "output": m.content}
-            )
-        else:
-            if m.content or m.role == "user":
-                items.append({"role": m.role, "content": m.content})
-            items.extend(
-                {
-                    "type": "function_call",
-                    "call_id": c.call_id,
-                    "name": c.name,
-                    "arguments": c.arguments,
-                }
-                for c in m.tool_calls
-            )
-    return instructions, items
+    if m.content or m.role == "user":
+        items.append({"role": m.role, "content": m.content})
+    items.extend(
+        {"type": "function_call", "call_id": c.call_id, "name": c.name, "arguments": c.arguments}
+        for c in m.tool_calls
+    )
+    return items
+
+
+def _encode(m: Message) -> list[str]:
+    return [json.dumps(item) for item in input_items(m)]
 
 
 def responses_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
@@ -66,12 +75,12 @@ def responses_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
     ]
 
 
-def _usage(usage: Any) -> TokenUsage:
-    details = getattr(usage, "input_tokens_details", None)
+def _usage(usage: dict[str, Any]) -> TokenUsage:
+    details = usage.get("input_tokens_details") or {}
     return TokenUsage(
-        input_tokens=usage.input_tokens or 0,
-        output_tokens=usage.output_tokens or 0,
-        cached_input_tokens=getattr(details, "cached_tokens", None) or 0,
+        input_tokens=usage.get("input_tokens") or 0,
+        output_tokens=usage.get("output_tokens") or 0,
+        cached_input_tokens=details.get("cached_tokens") or 0,
     )
 
 
@@ -80,24 +89,22 @@ class OpenAIResponsesModel:
         self.provider = where.provider
         self.name = where.model
         self.where = where
-        self._client = openai_client(where, api_key)
+        self._http = SseConnection(where, openai_headers(api_key))
+        self._encoded = EncodedMessages(_encode)
+
+    def request_body(self, messages: list[Message], tools: list[ToolSpec]) -> bytes:
+        """The leading system prompt as ``instructions``, the rest as input items."""
+        rest: dict[str, Any] = {"model": self.name, "stream": True, "store": False}
+        if messages and messages[0].role == "system":
+            rest["instructions"] = messages[0].content
+            messages = messages[1:]
+        if tools:
+            rest["tools"] = responses_tools(tools)
+        items = ",".join(p for pieces in self._encoded.pieces(messages) for p in pieces)
+        return json_object({"input": f"[{items}]"}, json.dumps(rest)).encode()
 
     def stream(self, messages: list[Message], tools: list[ToolSpec]) -> Iterator[StreamItem]:
-        instructions, items = responses_input(messages)
-        request: dict[str, Any] = {
-            "model": self.name,
-            "input": items,
-            "stream": True,
-            "store": False,
-        }
-        if instructions is not None:
-            request["instructions"] = instructions
-        if tools:
-            request["tools"] = responses_tools(tools)
-        with sdk_errors(self.where):
-            events = self._client.responses.create(**request)
-        with sdk_errors(self.where, mid_stream=True), events:
-            yield from self._read(events)
+        yield from self._http.answer("/responses", self.request_body(messages, tools), self._read)
 
     def _failed(self, code: str | None, message: str) -> ModelError:
         return ModelError(
@@ -105,27 +112,30 @@ class OpenAIResponsesModel:
             retryable=code not in _FATAL_CODES,
         )
 
-    def _read(self, events: Any) -> Iterator[StreamItem]:
+    def _read(self, events: Iterator[tuple[str | None, Any]]) -> Iterator[StreamItem]:
         calls: list[ToolCallRequest] = []
-        for event in events:
-            kind = event.type
+        for _, event in events:
+            kind = event.get("type")
             if kind == "response.output_text.delta":
-                if event.delta:
-                    yield TextChunk(event.delta)
-            elif kind == "response.output_item.done" and event.item.type == "function_call":
-                item = event.item
-                calls.append(ToolCallRequest(item.call_id, item.name, item.arguments or ""))
+                if event.get("delta"):
+                    yield TextChunk(event["delta"])
+            elif kind == "response.output_item.done":
+                item = event.get("item") or {}
+                if item.get("type") == "function_call":
+                    calls.append(
+                        ToolCallRequest(item["call_id"], item["name"], item.get("arguments") or "")
+                    )
             elif kind in ("response.completed", "response.incomplete"):
                 yield from calls
-                if event.response.usage is not None:
-                    yield _usage(event.response.usage)
+                usage = (event.get("response") or {}).get("usage")
+                if usage is not None:
+                    yield _usage(usage)
                 return
             elif kind == "response.failed":
-                error = event.response.error
-                code = getattr(error, "code", None)
-                raise self._failed(code, getattr(error, "message", None) or "the response failed")
+                error = (event.get("response") or {}).get("error") or {}
+                raise self._failed(error.get("code"), error.get("message") or "the response failed")
             elif kind == "error":
-                raise self._failed(event.code, event.message)
+                raise self._failed(event.get("code"), event.get("message") or "no message")
         raise ModelError(
             f"the stream from {self.where.base_url} broke off mid-answer "
             "(it ended before response.completed)",

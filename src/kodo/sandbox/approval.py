@@ -10,6 +10,8 @@ Whatever the policy, the person's ``[[approval.rules]]`` deny or ask first, and 
 Commands are judged per simple command (``shell_parse``): a script is known-safe, allowed by a
 rule or covered by an "always" answer only if each of its simple commands is, and "always"
 remembers exact words, never a prefix. A script the parser cannot follow is none of these.
+MCP tool calls run outside the sandbox in the server's process: ``mcp_asks`` judges them by the
+server's annotations of the tool, and "always" covers one tool of one server.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kodo.config import ApprovalPolicy, ApprovalRule, SandboxMode, kodo_home
-from kodo.sandbox.base import ApprovalAnswer, ApprovalRequest, Approver
+from kodo.sandbox.base import ApprovalAnswer, ApprovalRequest, Approver, McpCall
 from kodo.sandbox.shell_parse import SimpleCommand, loose_words, simple_commands
 
 if TYPE_CHECKING:
@@ -185,7 +187,7 @@ def is_protected(raw: str, cwd: Path) -> bool:
     or in ``$KODO_HOME``, as written or once symlinks are resolved. Within the workspace only
     the part below it counts, so a workspace that itself lives under such a folder still works."""
     base = Path(os.path.normpath(cwd.absolute()))
-    given = Path(os.path.normpath(base / Path(raw).expanduser()))
+    given = Path(os.path.normpath(base / os.path.expanduser(raw)))  # ~nobody stays as is
     home = Path(os.path.realpath(kodo_home()))
     for path, root in (
         (given, base),
@@ -214,6 +216,35 @@ def refused(words: str | None, what: str = "the command") -> str:
     return f"{what} was refused by the person" + (f": {words}" if words else ".")
 
 
+def mcp_asks(policy: ApprovalPolicy, call: McpCall) -> bool:
+    """Whether an MCP call needs a person. Under ``untrusted`` and ``on-request`` anything
+    outside the sandbox does, unless the server declares the tool read-only and closed-world
+    (it changes nothing and reaches nothing beyond its own machine, so it cannot carry data
+    away); under ``on-failure`` only a tool the server marks destructive; never under
+    ``never``."""
+    if policy == "never":
+        return False
+    if policy == "on-failure":
+        return call.destructive is True
+    return not (call.read_only and call.open_world is False)
+
+
+def mcp_refusal(call: McpCall, policy: ApprovalPolicy) -> str:
+    return (
+        f"calling MCP tool {call.qualified} needs approval under approval_policy {policy!r} "
+        "(it runs outside kodo's sandbox), and there is no one to ask in this session. "
+        "It was not called."
+    )
+
+
+def job_refusal(cluster: str, what: str, argv: list[str]) -> str:
+    return (
+        f"the {what} on cluster {cluster!r} needs the person's approval and nobody can be asked "
+        f"in this session, so it was not done. The person can allow it in their kodo config: "
+        f'[[approval.rules]] pattern = {json.dumps([argv[0], "**"])}, decision = "allow".'
+    )
+
+
 def denied_by(rule: ApprovalRule) -> str:
     return (
         f"the command was refused by the person's approval rule {rule_text(rule)} in "
@@ -240,6 +271,8 @@ class ApprovalGate:
     sandbox_mode: SandboxMode = "workspace-write"
     always: set[tuple[tuple[str, ...], bool]] = field(default_factory=set)
     always_files: set[Path] = field(default_factory=set)
+    always_mcp: set[tuple[str, str]] = field(default_factory=set)  # (server, tool)
+    always_clusters: set[str] = field(default_factory=set)  # job submission
 
     def _ask(
         self,
@@ -287,14 +320,59 @@ class ApprovalGate:
             return self._ask(argv, cwd, None, False, commands)
         return Decision(True)
 
-    def after_failure(self, argv: list[str], cwd: Path, what: str) -> Decision:
-        """Under on-failure: may a command that failed in the sandbox run again outside it?"""
-        if self.policy != "on-failure":
+    def after_failure(
+        self, argv: list[str], cwd: Path, what: str, *, offline: bool = False
+    ) -> Decision:
+        """Under on-failure: may a command that failed in the sandbox run again outside it?
+        Under on-request too when it failed for lack of network (``offline``): the model cannot
+        ask for that before it knows, and only the person can grant it."""
+        if self.policy != "on-failure" and not (offline and self.policy == "on-request"):
             return Decision(False)
         commands = simple_commands(argv)
         if restricting_rule(self.rules, argv, commands) is not None:
             commands = None
-        return self._ask(argv, cwd, f"it failed in the sandbox ({what})", True, commands)
+        reason = f"it failed in the sandbox ({what})"
+        if offline:
+            reason += " and needs network access, which the sandbox does not give"
+        return self._ask(argv, cwd, reason, True, commands)
+
+    def before_mcp(self, call: McpCall, cwd: Path) -> Decision:
+        """Before a tool of an MCP server runs (in its process, outside the sandbox):
+        ``mcp_asks`` decides, and "always" covers this tool of this server for the session."""
+        key = (call.server, call.tool)
+        if not mcp_asks(self.policy, call) or key in self.always_mcp:
+            return Decision(True, outside=True)
+        if self.approver is None:
+            return Decision(False, message=mcp_refusal(call, self.policy))
+        request = ApprovalRequest([call.qualified, call.arguments], cwd, None, True, mcp=call)
+        answer, words = self.approver.ask(request)
+        if answer == "always":
+            self.always_mcp.add(key)
+        if answer in ("yes", "always"):
+            return Decision(True, outside=True)
+        return Decision(False, message=refused(words, f"the call to MCP tool {call.qualified}"))
+
+    def before_job(self, cluster: str, argv: list[str], cwd: Path, what: str) -> Decision:
+        """Before a job is submitted to (or cancelled on) a cluster: that uses the person's
+        allocation from outside the sandbox, so it is asked about under every policy unless a
+        rule allows it; "always" covers that cluster for the session."""
+        commands = simple_commands(argv)
+        rule = restricting_rule(self.rules, argv, commands)
+        if rule is not None and rule.decision == "deny":
+            return Decision(False, message=denied_by(rule))
+        if rule is None and commands and all(_allowed(self.rules, c) for c in commands):
+            return Decision(True, outside=True)
+        if rule is None and cluster in self.always_clusters:
+            return Decision(True, outside=True)
+        if self.approver is None:
+            return Decision(False, message=job_refusal(cluster, what, argv))
+        reason = f"{what} on cluster {cluster!r}, outside the sandbox"
+        answer, words = self.approver.ask(ApprovalRequest(argv, cwd, reason, True))
+        if answer == "always" and rule is None:
+            self.always_clusters.add(cluster)
+        if answer in ("yes", "always"):
+            return Decision(True, outside=True)
+        return Decision(False, message=refused(words, f"the {what}"))
 
     @property
     def protected_unasked(self) -> bool:
@@ -315,7 +393,7 @@ class ApprovalGate:
             reason = None
         else:
             return Decision(True)
-        files = {Path(os.path.realpath(cwd / Path(p).expanduser())) for p in paths}
+        files = {Path(os.path.realpath(cwd / os.path.expanduser(p))) for p in paths}
         if not protected and files and files <= self.always_files:
             return Decision(True)
         if self.approver is None:

@@ -7,6 +7,7 @@ that approved escalations run in (``outside_sandbox``), so one ``close`` ends bo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -42,8 +43,16 @@ class ProcessHandle(Protocol):
 
 class Executor(Protocol):
     def run(
-        self, argv: list[str], *, cwd: Path, timeout_s: float, max_output_bytes: int
-    ) -> ExecResult: ...
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        timeout_s: float,
+        max_output_bytes: int,
+        on_output: Callable[[bytes], None] | None = None,
+    ) -> ExecResult:
+        """``on_output`` sees each chunk the command prints as it prints it."""
+        ...
 
     def run_attached(self, argv: list[str], *, cwd: Path) -> int:
         """Run with kodo's own stdin, stdout and stderr; returns a shell-style exit status."""
@@ -63,6 +72,21 @@ class Executor(Protocol):
 ApprovalAnswer = Literal["yes", "no", "always"]
 
 
+@dataclass(frozen=True)
+class McpCall:
+    """A call to a tool of an MCP server: it runs in that server's process, outside the
+    sandbox. The hints are the server's own annotations of the tool."""
+
+    server: str
+    tool: str
+    qualified: str  # the name the model called it by: SERVER__tool
+    arguments: str  # JSON, indented
+    read_only: bool = False
+    destructive: bool | None = None
+    open_world: bool | None = None
+    hints: str | None = None  # the annotations in words, for the person
+
+
 @dataclass
 class ApprovalRequest:
     argv: list[str]
@@ -71,6 +95,7 @@ class ApprovalRequest:
     escalate: bool  # True when the command would run outside the sandbox
     patch: str | None = None  # a file edit: the patch (argv is then ["apply_patch", *paths])
     remember: bool = True  # whether an "always" answer is remembered, or counts as one "yes"
+    mcp: McpCall | None = None  # an MCP tool call (argv is then [SERVER__tool, arguments])
 
 
 class Approver(Protocol):

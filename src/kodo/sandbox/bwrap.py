@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import count
 from pathlib import Path
 
@@ -32,7 +32,8 @@ from kodo.sandbox.env import scrubbed_env
 from kodo.sandbox.limits import PidsCgroup, rlimits
 from kodo.sandbox.local import KILL_GRACE_S, LocalExecutor, exit_status
 from kodo.sandbox.mounts import bwrap_argv, hidden_entries, mask_state
-from kodo.sandbox.output import CappedOutput, output_pipe, pump
+from kodo.sandbox.network import PROXY_ENV, registry_proxy
+from kodo.sandbox.output import CappedOutput, OutputSink, output_pipe, pump, tee
 
 START_TIMEOUT_S = 15.0
 SUPERVISOR_DIED = "the sandbox supervisor died; restarted (background processes were lost)"
@@ -70,12 +71,16 @@ class _Sandbox:
         argv_for_fd: Callable[[int], list[str]],
         env: dict[str, str],
         cgroup: PidsCgroup | None,
+        proxy_end: socket.socket | None = None,
     ) -> None:
+        """``proxy_end``: the supervisor's end of the channel to the registry proxy, handed
+        to bwrap and closed here once it is."""
         self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._argv = argv_for_fd(child.fileno())
         self._env = env
         self._cgroup = cgroup
         self._child = child
+        self._passed = [child] if proxy_end is None else [child, proxy_end]
         self._jobs: dict[int, _Job] = {}
         self._ids = count(1)
         self._send_lock = threading.Lock()
@@ -87,6 +92,9 @@ class _Sandbox:
         # bwrap is spawned from this thread: --die-with-parent follows the spawning thread, and
         # this one lives exactly as long as the sandbox.
         threading.Thread(target=self._serve, name="kodo-sandbox", daemon=True).start()
+
+    def started(self) -> None:
+        """Waits for the supervisor's ready; raises ``SandboxUnavailable`` when it never came."""
         if not self._ready.wait(START_TIMEOUT_S) or self.dead:
             why = self._why()
             self.close()
@@ -106,13 +114,14 @@ class _Sandbox:
                 stdout=subprocess.DEVNULL,
                 stderr=self._stderr,
                 env=self._env,
-                pass_fds=[self._child.fileno()],
+                pass_fds=[s.fileno() for s in self._passed],
                 preexec_fn=self._cgroup.enter if self._cgroup else None,
             )
         except OSError as exc:
             self.start_error = f"{type(exc).__name__}: {exc}"
         finally:
-            self._child.close()
+            for passed in self._passed:
+                passed.close()
         try:
             while self.proc is not None:
                 data = self.sock.recv(1 << 16)
@@ -151,12 +160,13 @@ class _Sandbox:
             else:
                 self.sock.sendall(data)
 
-    def spawn(self, argv: list[str], cwd: Path, *fds: int) -> tuple[int, _Job]:
-        """Start ``argv`` with ``fds`` as stdin, stdout and (optionally) a separate stderr."""
+    def spawn(self, argv: list[str], cwd: Path, env: dict[str, str], *fds: int) -> tuple[int, _Job]:
+        """Start ``argv`` in ``env`` with ``fds`` as stdin, stdout and (optionally) a separate
+        stderr."""
         job_id, job = next(self._ids), _Job()
         self._jobs[job_id] = job
         try:
-            req = {"op": "spawn", "id": job_id, "argv": argv, "cwd": str(cwd)}
+            req = {"op": "spawn", "id": job_id, "argv": argv, "cwd": str(cwd), "env": env}
             self._send(req, list(fds))
         except OSError:
             job.lost = True
@@ -175,6 +185,7 @@ class _Sandbox:
         job.exited.wait(5.0)
 
     def close(self) -> None:
+        self._ready.wait(START_TIMEOUT_S)  # a bwrap still being spawned would outlive close
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()  # the pid namespace's init goes with it, and every process inside
             self.proc.wait()
@@ -232,12 +243,30 @@ class SandboxHandle:
 
 
 class BwrapExecutor:
-    def __init__(self, config: Config, workspace: Path, bwrap: str | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        workspace: Path,
+        bwrap: str | None = None,
+        *,
+        env: Callable[[], Mapping[str, str]] | None = None,
+        wait: bool = True,
+    ) -> None:
+        """``env`` gives the environment commands start from (the session's login
+        environment), asked for at the first command so the sandbox need not wait for it;
+        kodo's own when None. Secrets are scrubbed from either. ``wait=False`` returns while
+        bwrap is still starting, so the caller can do other work meanwhile; ``ready`` (or the
+        first command) waits for it."""
         self.config = config
         self.workspace = workspace.resolve()
         self._bwrap = bwrap or find_bwrap()
         self._limits = rlimits(config.limits)
-        self._env = scrubbed_env(config.env_allow, sandboxed=True)
+        self._env_source = env
+        proxy = registry_proxy(config)
+        self._proxy = proxy[0] if proxy else None
+        self._proxy_env = proxy[1] if proxy else None
+        self._env = self._scrubbed(None)  # bwrap's and the supervisor's own
+        self._command_env: dict[str, str] | None = None if env else self._env
         self._hidden = hidden_entries(config)
         self._masked: dict[str, tuple[int, ...] | None] = {}
         self._devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
@@ -246,7 +275,30 @@ class BwrapExecutor:
         self._outside: LocalExecutor | None = None
         self._closed = False
         self._box = self._new_box()
+        self._box_started = False
         lifecycle.track(self)
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Waits until the sandbox has started; raises ``SandboxUnavailable`` if it could not."""
+        with self._lock:
+            self._ensure_started()
+
+    def _ensure_started(self) -> None:
+        if not self._box_started:
+            self._box_started = True
+            self._box.started()
+
+    def _scrubbed(self, base: Mapping[str, str] | None) -> dict[str, str]:
+        env = scrubbed_env(self.config.env_allow, base=base, sandboxed=True)
+        return env if self._proxy_env is None else {**self._proxy_env, **env, **PROXY_ENV}
+
+    def commands_env(self) -> dict[str, str]:
+        if self._command_env is None:
+            assert self._env_source is not None
+            self._command_env = self._scrubbed(self._env_source())
+        return self._command_env
 
     def _new_box(self) -> _Sandbox:
         self._masked = mask_state(self._hidden)  # before the masks are made: no change missed
@@ -254,10 +306,16 @@ class BwrapExecutor:
         if self.config.limits.max_processes:
             cgroup = PidsCgroup.create(self.config.limits.max_processes)
 
-        def argv(fd: int) -> list[str]:
-            return bwrap_argv(self._bwrap, self.config, self.workspace, self._limits, fd)
+        proxy_end = None
+        if self._proxy is not None:
+            mine, proxy_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self._proxy.serve(mine)
+        proxy_fd = proxy_end.fileno() if proxy_end else None
 
-        return _Sandbox(argv, self._env, cgroup)
+        def argv(fd: int) -> list[str]:
+            return bwrap_argv(self._bwrap, self.config, self.workspace, self._limits, fd, proxy_fd)
+
+        return _Sandbox(argv, self._env, cgroup, proxy_end)
 
     def _sandbox(self) -> tuple[_Sandbox, str | None]:
         """The live sandbox, started again if its supervisor died since the last command or a
@@ -265,6 +323,7 @@ class BwrapExecutor:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the executor is closed")
+            self._ensure_started()
             note = SUPERVISOR_DIED
             if not self._box.dead:
                 now = mask_state(self._hidden)  # a path gone since is no leak: no restart
@@ -274,22 +333,29 @@ class BwrapExecutor:
                 note = MASKS_CHANGED.format(paths=", ".join(changed))
             self._box.close()
             self._box = self._new_box()
+            self._box.started()
             return self._box, note
 
     def run(
-        self, argv: list[str], *, cwd: Path, timeout_s: float, max_output_bytes: int
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        timeout_s: float,
+        max_output_bytes: int,
+        on_output: OutputSink | None = None,
     ) -> ExecResult:
         start = time.monotonic()
         box, note = self._sandbox()
         out_r, out_w = output_pipe()
         try:
-            job_id, job = box.spawn(argv, cwd, self._devnull, out_w)
+            job_id, job = box.spawn(argv, cwd, self.commands_env(), self._devnull, out_w)
         finally:
             os.close(out_w)
         buf = CappedOutput(max_output_bytes)
         deadline = start + timeout_s
         try:
-            finished = pump(out_r, buf.feed, deadline, job.exited.is_set)
+            finished = pump(out_r, tee(buf.feed, on_output), deadline, job.exited.is_set)
         finally:
             os.close(out_r)
         finished = finished and job.exited.wait(max(deadline - time.monotonic(), 0))
@@ -317,7 +383,7 @@ class BwrapExecutor:
 
     def run_attached(self, argv: list[str], *, cwd: Path) -> int:
         box, _ = self._sandbox()
-        job_id, job = box.spawn(argv, cwd, 0, 1, 2)
+        job_id, job = box.spawn(argv, cwd, self.commands_env(), 0, 1, 2)
         try:
             job.exited.wait()
         except KeyboardInterrupt:
@@ -333,7 +399,7 @@ class BwrapExecutor:
         out_r, out_w = output_pipe()
         in_r, in_w = os.pipe2(os.O_CLOEXEC)
         try:
-            job_id, job = box.spawn(argv, cwd, in_r, out_w)
+            job_id, job = box.spawn(argv, cwd, self.commands_env(), in_r, out_w)
         finally:
             os.close(out_w)
             os.close(in_r)
@@ -355,7 +421,7 @@ class BwrapExecutor:
     def outside_sandbox(self) -> Executor:
         with self._lock:
             if self._outside is None:
-                self._outside = LocalExecutor(self.config)
+                self._outside = LocalExecutor(self.config, env=self._env_source)
             return self._outside
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
         print("kodo sandbox: no command given (kodo sandbox -- CMD ARGS...)", file=sys.stderr)
         return EXIT_USAGE
     workspace = Path(args.cd).resolve() if args.cd else Path.cwd()
-    flags = {"sandbox_mode": args.sandbox, "network_access": args.network}
+    flags = {"sandbox_mode": args.sandbox, "network": "on" if args.network else None}
     try:
         config = load_config(workspace, flags=flags)
         if warning := untrusted_warning(workspace):

@@ -70,6 +70,11 @@ def is_secret(name: str, value: str = "") -> bool:
     return not is_host_pointer(upper) and _SECRET_NAME.search(upper) is not None
 
 
+def secret_value(value: str) -> bool:
+    """Whether ``value`` holds something shaped like a credential, whatever it is called."""
+    return _SECRET_VALUE.search(value) is not None
+
+
 def is_host_pointer(name: str) -> bool:
     """A variable that tells programs where a host service listens (socket, display, agent)."""
     upper = name.upper()

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from kodo.config import Config
@@ -19,7 +20,7 @@ from kodo.sandbox.background import UnreadOutput, describe_exit, new_id
 from kodo.sandbox.base import ExecResult, Executor
 from kodo.sandbox.env import scrubbed_env
 from kodo.sandbox.limits import rlimits
-from kodo.sandbox.output import CappedOutput, output_pipe, pump
+from kodo.sandbox.output import CappedOutput, OutputSink, output_pipe, pump, tee
 
 KILL_GRACE_S = 0.5
 _PR_SET_PDEATHSIG = 1
@@ -94,13 +95,24 @@ class LocalHandle:
 
 
 class LocalExecutor:
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self, config: Config, *, env: Callable[[], Mapping[str, str]] | None = None
+    ) -> None:
+        """``env`` gives the environment commands start from (asked for at the first
+        command); kodo's own when None. Secrets are scrubbed from either."""
         self.config = config
-        self._env = scrubbed_env(config.env_allow)
+        self._env_source = env
+        self._env_cache: dict[str, str] | None = None
         self._limits = rlimits(config.limits)
         self._handles: dict[str, LocalHandle] = {}
         self._lock = threading.Lock()
         lifecycle.track(self)
+
+    def commands_env(self) -> dict[str, str]:
+        if self._env_cache is None:
+            base = self._env_source() if self._env_source is not None else None
+            self._env_cache = scrubbed_env(self.config.env_allow, base=base)
+        return self._env_cache
 
     def _spawn(self, argv: list[str], cwd: Path, stdin: int, out_w: int) -> subprocess.Popen:
         try:
@@ -110,7 +122,7 @@ class LocalExecutor:
                 stdin=stdin,
                 stdout=out_w,
                 stderr=out_w,
-                env=self._env,
+                env=self.commands_env(),
                 start_new_session=True,
                 preexec_fn=_preexec(self._limits),
             )
@@ -118,7 +130,13 @@ class LocalExecutor:
             os.close(out_w)
 
     def run(
-        self, argv: list[str], *, cwd: Path, timeout_s: float, max_output_bytes: int
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        timeout_s: float,
+        max_output_bytes: int,
+        on_output: OutputSink | None = None,
     ) -> ExecResult:
         start = time.monotonic()
         out_r, out_w = output_pipe()
@@ -129,7 +147,8 @@ class LocalExecutor:
             return ExecResult(None, "", time.monotonic() - start, note=f"could not start: {exc}")
         buf = CappedOutput(max_output_bytes)
         try:
-            finished = pump(out_r, buf.feed, start + timeout_s, lambda: proc.poll() is not None)
+            sink = tee(buf.feed, on_output)
+            finished = pump(out_r, sink, start + timeout_s, lambda: proc.poll() is not None)
         finally:
             os.close(out_r)
         code = proc.wait() if finished else stop_group(proc)
@@ -145,7 +164,11 @@ class LocalExecutor:
 
     def run_attached(self, argv: list[str], *, cwd: Path) -> int:
         proc = subprocess.Popen(
-            argv, cwd=cwd, env=self._env, start_new_session=True, preexec_fn=_preexec(self._limits)
+            argv,
+            cwd=cwd,
+            env=self.commands_env(),
+            start_new_session=True,
+            preexec_fn=_preexec(self._limits),
         )
         try:
             return exit_status(proc.wait())

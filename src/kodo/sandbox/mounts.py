@@ -60,6 +60,21 @@ def hidden_paths(config: Config) -> list[Path]:
     return _existing(hidden_entries(config), Path.home())
 
 
+def shown_in_hidden(config: Config) -> list[Path]:
+    """Folders inside a hidden path that the model may still read (and run): the person's own
+    skills, ``$KODO_HOME/skills``, whose scripts and references ``load_skill`` points to. Only
+    when that folder, links resolved, lies inside ``$KODO_HOME`` and inside no other hidden
+    path, so a link cannot turn it into a way to kodo's or anyone's secrets. Read-only."""
+    home = Path(os.path.realpath(kodo_home()))
+    skills = Path(os.path.realpath(home / "skills"))
+    if skills == home or not skills.is_relative_to(home) or not skills.is_dir():
+        return []
+    others = [p for p in hidden_paths(config) if p != home]
+    if any(skills.is_relative_to(p) or home.is_relative_to(p) for p in others):
+        return []
+    return [skills]
+
+
 def _identity(path: str) -> tuple[int, ...] | None:
     """What a mask was made for: the inode (and the symlink's target), plus the change time of
     a file, since a freed inode number is often reused by the file written next."""
@@ -183,13 +198,30 @@ def socket_masks(sockets: list[Path], keep: list[Path]) -> tuple[list[Path], lis
     return [s for s in sockets if not _within(s.parent, dirs)], dirs
 
 
-def _mask_dir(path: Path) -> list[str]:
-    return ["--tmpfs", str(path), "--remount-ro", str(path)]
+def _mask_dir(path: Path, shown: tuple[Path, ...] = ()) -> list[str]:
+    """An empty read-only folder over ``path``, with the ``shown`` folders inside it bound back
+    read-only (before the remount: their mount points are made in the empty folder)."""
+    binds = [arg for inner in shown for arg in ("--ro-bind", str(inner), str(inner))]
+    return ["--tmpfs", str(path), *binds, "--remount-ro", str(path)]
+
+
+def _mask(path: Path, shown: list[Path]) -> list[str]:
+    if not path.is_dir():
+        return ["--ro-bind", "/dev/null", str(path)]
+    return _mask_dir(path, tuple(p for p in shown if p != path and p.is_relative_to(path)))
 
 
 def bwrap_argv(
-    bwrap: str, config: Config, workspace: Path, limits: dict[str, int], control_fd: int
+    bwrap: str,
+    config: Config,
+    workspace: Path,
+    limits: dict[str, int],
+    control_fd: int,
+    proxy_fd: int | None = None,
 ) -> list[str]:
+    """``proxy_fd``: the supervisor's end of the channel to kodo's registry proxy
+    (``network = "registries"``), over which it hands each connection to its loopback port."""
+    own_net = config.network_mode != "on"
     argv = [
         bwrap,
         "--die-with-parent",
@@ -200,14 +232,14 @@ def bwrap_argv(
         "--unshare-uts",
         "--unshare-cgroup-try",
     ]
-    if not config.network_access:
+    if own_net:
         argv.append("--unshare-net")  # a fresh namespace with only its own loopback up
     tmp_bytes, shm_bytes = tmpfs_sizes(config.limits)
     argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     # In memory, so capped: filling them must not push the host out of memory.
     argv += ["--perms", "1777", "--size", str(shm_bytes), "--tmpfs", "/dev/shm"]
     argv += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
-    masked_runs = [] if config.network_access else run_dirs()
+    masked_runs = run_dirs() if own_net else []
     for path in masked_runs:
         argv += ["--tmpfs", str(path)]
     runtime = runtime_under_tmp()
@@ -224,8 +256,11 @@ def bwrap_argv(
     for path in protected:
         argv += ["--ro-bind", str(path), str(path)]
     hidden = hidden_paths(config)
-    if not config.network_access:
-        bound_back = [workspace, *writable, *runtime]
+    shown = shown_in_hidden(config)
+    files: list[Path] = []
+    dirs: list[Path] = []
+    if own_net:
+        bound_back = [workspace, *writable, *runtime, *shown]
         exempt = [*_PRIVATE_DIRS, *masked_runs, *(p for p in hidden if p.is_dir())]
         sockets = [s for s in host_sockets() if _within(s, bound_back) or not _within(s, exempt)]
         keep = [*bound_back, *protected, *hidden, SUPERVISOR.parent, Path(sys.prefix)]
@@ -235,7 +270,14 @@ def bwrap_argv(
         for path in files:
             argv += ["--ro-bind", "/dev/null", str(path)]
     for path in hidden:
-        argv += _mask_dir(path) if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+        argv += _mask(path, shown)
+    # Binding a shown folder back brought back what lies in it: mask that again.
+    for path in [*hidden, *dirs]:
+        if path not in shown and _within(path, shown):
+            argv += _mask(path, [])
+    for path in files:
+        if _within(path, shown):
+            argv += ["--ro-bind", "/dev/null", str(path)]
     # Last, so that the mount points above could still be made: /dev holds only device nodes
     # (its own tmpfs would be an uncapped place to fill memory) and /run stays empty.
     argv += ["--remount-ro", "/dev"]
@@ -243,4 +285,6 @@ def bwrap_argv(
         argv += ["--remount-ro", str(path)]
     argv += ["--cap-drop", "ALL", "--chdir", str(workspace), "--"]
     argv += [sys.executable, "-I", "-S", str(SUPERVISOR), str(control_fd), json.dumps(limits)]
+    if proxy_fd is not None:
+        argv.append(str(proxy_fd))
     return argv

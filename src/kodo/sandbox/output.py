@@ -12,6 +12,10 @@ from collections.abc import Callable
 DRAIN_GRACE_S = 0.1  # after the command exits, how long a grandchild holding the pipe may write
 _CHUNK = 1 << 20
 
+# Sees each chunk a command prints, and an empty one on each quiet tick of ``pump`` (every
+# 50 ms without output), so a watcher that holds output back can pass it on.
+OutputSink = Callable[[bytes], None]
+
 
 class CappedOutput:
     def __init__(self, max_bytes: int) -> None:
@@ -46,12 +50,24 @@ class CappedOutput:
         return f"{head}\n[... {self.omitted} bytes omitted ...]\n{tail}"
 
 
+def tee(keep: Callable[[bytes], None], watch: OutputSink | None) -> Callable[[bytes], None]:
+    """``keep`` every chunk, and show it to ``watch`` (the live view of a running command)."""
+    if watch is None:
+        return keep
+
+    def both(data: bytes) -> None:
+        keep(data)
+        watch(data)
+
+    return both
+
+
 def pump(
     fd: int, sink: Callable[[bytes], None], deadline: float, exited: Callable[[], bool]
 ) -> bool:
     """Feed ``fd`` to ``sink`` until EOF, or until the command has exited and the pipe stayed
-    quiet for a moment (a background grandchild may hold it open forever).
-    Returns False when ``deadline`` passed first."""
+    quiet for a moment (a background grandchild may hold it open forever); a quiet tick feeds
+    an empty chunk. Returns False when ``deadline`` passed first."""
     exited_at: float | None = None
     while True:
         now = time.monotonic()
@@ -62,11 +78,13 @@ def pump(
         if exited_at is not None and now - exited_at > DRAIN_GRACE_S:
             return True
         ready, _, _ = select.select([fd], [], [], min(deadline - now, 0.05))
-        if ready:
-            data = os.read(fd, _CHUNK)
-            if not data:
-                return True
-            sink(data)
+        if not ready:
+            sink(b"")
+            continue
+        data = os.read(fd, _CHUNK)
+        if not data:
+            return True
+        sink(data)
 
 
 def output_pipe() -> tuple[int, int]:

@@ -7,6 +7,11 @@ request is one JSON record, and a spawn request carries the command's stdin, std
 (optionally) stderr as SCM_RIGHTS fds, so output never passes through this process.
 ``argv[2]`` holds the per-command resource limits as JSON.
 
+With ``network = "registries"`` an ``argv[3]`` names a second socket, to kodo's registry proxy:
+the supervisor then listens on ``127.0.0.1:PROXY_PORT`` (before any command runs, so no command
+can take the port) and sends each connection it accepts there to kodo as an fd. The sandbox has
+no network of its own; that port is its only way out, and kodo decides where it leads.
+
 It makes itself non-dumpable first: it holds the control channel and every command's pipes,
 and commands run as the same uid in the same namespaces, so otherwise any command could
 ptrace it or read its ``/proc/PID/mem``. The flag resets on execve, so commands stay normal.
@@ -33,6 +38,8 @@ _LIMITS = {
     "fsize": resource.RLIMIT_FSIZE,
 }
 _PR_SET_DUMPABLE = 4
+PROXY_ADDR = ("127.0.0.1", 3128)  # kodo.sandbox.proxy.PROXY_PORT
+_LISTENER = "proxy"
 
 
 def _undumpable() -> None:
@@ -53,11 +60,19 @@ def _limiter(limits: dict[str, int]):
 
 
 class Supervisor:
-    def __init__(self, sock: socket.socket, limits: dict[str, int]) -> None:
+    def __init__(
+        self, sock: socket.socket, limits: dict[str, int], proxy: socket.socket | None = None
+    ) -> None:
         self.sock = sock
         self.preexec = _limiter(limits)
         self.sel = selectors.DefaultSelector()
         self.sel.register(sock, selectors.EVENT_READ, None)
+        self.proxy = proxy
+        if proxy is not None:
+            proxy.setblocking(False)  # a stalled kodo must not stall the supervisor
+            listener = socket.create_server(PROXY_ADDR, backlog=64)
+            listener.setblocking(False)
+            self.sel.register(listener, selectors.EVENT_READ, _LISTENER)
         self.pgids: dict[int, int] = {}
         self.reaped: set[int] = set()
 
@@ -67,6 +82,7 @@ class Supervisor:
     def _popen(self, req: dict, fds: list[int]) -> subprocess.Popen:
         """Retries briefly when out of processes: a killed fork bomb takes a moment to reap."""
         kwargs = {"cwd": req["cwd"], "stdin": fds[0], "stdout": fds[1], "stderr": fds[-1]}
+        kwargs["env"] = req.get("env")  # the session's login environment, scrubbed
         for delay in (0.01, 0.02, 0.05, 0.1, 0.2, 0.4):
             try:
                 return self._spawn_now(req["argv"], kwargs)
@@ -110,10 +126,23 @@ class Supervisor:
         self.reaped.add(job)
         self.send({"ev": "exit", "id": job, "code": code})
 
+    def forward(self, listener: socket.socket) -> None:
+        """Hands an accepted connection to kodo's proxy; if kodo cannot take it now, the client
+        sees the connection close."""
+        try:
+            conn, _addr = listener.accept()
+        except BlockingIOError:
+            return
+        with conn, contextlib.suppress(OSError):
+            socket.send_fds(self.proxy, [b"c"], [conn.fileno()])
+
     def serve(self) -> None:
         self.send({"ev": "ready"})
         while True:
             for key, _ in self.sel.select():
+                if key.data == _LISTENER:
+                    self.forward(key.fileobj)
+                    continue
                 if key.data is not None:
                     self.reap(key)
                     continue
@@ -130,7 +159,8 @@ class Supervisor:
 def main() -> None:
     _undumpable()
     sock = socket.socket(fileno=int(sys.argv[1]))
-    Supervisor(sock, json.loads(sys.argv[2])).serve()
+    proxy = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
+    Supervisor(sock, json.loads(sys.argv[2]), proxy).serve()
 
 
 if __name__ == "__main__":

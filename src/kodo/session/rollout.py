@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kodo.config import kodo_home
-from kodo.events import Event, TextDelta
+from kodo.events import CommandOutput, Event, TextDelta
 
 
 def sessions_dir() -> Path:
@@ -27,8 +27,9 @@ def new_session_id() -> str:
 
 
 class RolloutWriter:
-    """Appends events to a session file. Text deltas are skipped: the complete assistant message
-    follows them, and a log of every token would only grow the file."""
+    """Appends events to a session file. Text deltas and streamed command output are skipped:
+    the complete assistant message or tool result follows them, and a log of every token or
+    output chunk would only grow the file."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +38,7 @@ class RolloutWriter:
         self._file = os.fdopen(fd, "a", encoding="utf-8")
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, TextDelta) or self._file.closed:
+        if isinstance(event, TextDelta | CommandOutput) or self._file.closed:
             return
         self._file.write(event.model_dump_json() + "\n")
         self._file.flush()

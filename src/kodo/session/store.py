@@ -7,7 +7,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kodo.events import Event, SessionCompleted, SessionStarted, UserMessage, parse_event
+from kodo.events import (
+    AssistantMessage,
+    Event,
+    SessionCompleted,
+    SessionStarted,
+    UserMessage,
+    parse_event,
+)
 from kodo.session.rollout import sessions_dir
 
 
@@ -24,6 +31,7 @@ class SessionSummary:
     model: str
     first_prompt: str
     status: str
+    reached_model: bool  # whether the model answered at least once
 
 
 def read_events(path: Path) -> list[Event]:
@@ -81,4 +89,18 @@ def summarize(path: Path) -> SessionSummary:
         model=start.model if start else "?",
         first_prompt=prompt,
         status=done[-1].status if done else "incomplete",
+        reached_model=any(isinstance(e, AssistantMessage) for e in events),
     )
+
+
+def recent_sessions(limit: int, *, everything: bool = False) -> list[SessionSummary]:
+    """The newest ``limit`` sessions, newest first; unless ``everything``, only those the model
+    answered (one that failed before that holds nothing to come back to)."""
+    found: list[SessionSummary] = []
+    for path in reversed(all_session_files()):
+        if len(found) >= limit:
+            break
+        summary = summarize(path)
+        if everything or summary.reached_model:
+            found.append(summary)
+    return found

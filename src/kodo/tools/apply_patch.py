@@ -2,21 +2,21 @@
 ``patch_format``), as a tool for the model and as ``kodo apply-patch``.
 
 All or nothing: every file's new content is computed in memory first; files are written only
-when every hunk of every file matched, through temporary files and ``os.replace``. A file's line
-endings (LF or CRLF) and whether it ends with a newline are kept."""
+when every hunk of every file matched, and then as one undoable change (``patch_commit``) that a
+late failure rolls back. A file's line endings (LF or CRLF) and whether it ends with a newline
+are kept. Paths are taken as names of directory entries: a symbolic link is never followed
+silently (updating one edits its target and says so; deleting one removes the link; moving one,
+or adding a file over one, is refused)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
-import errno
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -25,15 +25,8 @@ from pydantic import BaseModel, Field
 from kodo.config import Config
 from kodo.sandbox.approval import edit_permission
 from kodo.tools.base import ToolContext, ToolOutput
-from kodo.tools.fs_access import (
-    READ,
-    directory,
-    looks_binary,
-    open_at,
-    real,
-    shown_path,
-    write_checker,
-)
+from kodo.tools.fs_access import READ, directory, looks_binary, real, shown_path, write_checker
+from kodo.tools.patch_commit import CommitError, Identity, commit, identity
 from kodo.tools.patch_format import (
     AddFile,
     DeleteFile,
@@ -42,7 +35,7 @@ from kodo.tools.patch_format import (
     UpdateFile,
     parse_patch,
 )
-from kodo.tools.patch_match import nearest, seek
+from kodo.tools.patch_match import Finder, abbreviated, nearest
 
 __all__ = ["ApplyPatchTool", "FileChange", "PatchError", "PatchResult", "apply_patch", "cli_run"]
 
@@ -68,10 +61,12 @@ class FileChange:
 class PatchResult:
     changes: list[FileChange]
     diff: str
+    notes: list[str] = field(default_factory=list)  # what the model would not expect
 
     @property
     def summary(self) -> str:
         lines = [f"{_LETTER[c.action]} {c.to or c.path}" for c in self.changes]
+        lines += [f"Note: {note}" for note in self.notes]
         return "Success. Updated the following files:\n" + "\n".join(lines)
 
 
@@ -84,13 +79,13 @@ def _split(text: str) -> list[str]:
 
 
 def _numbered(lines: list[str], first: int) -> str:
-    return "\n".join(f"{first + i:>6}\t{line}" for i, line in enumerate(lines))
+    return "\n".join(f"{first + i:>6}\t{abbreviated(line)}" for i, line in enumerate(lines))
 
 
 def _no_match(
     path: str, lines: list[str], wanted: list[str], start: int, what: str, where: str
 ) -> PatchError:
-    shown = "\n".join(f"  |{line}" for line in wanted)
+    shown = "\n".join(f"  |{abbreviated(line)}" for line in wanted)
     message = (
         f"{path}: {where} did not match: {what} not found (searching from line {start + 1}):\n"
         f"{shown}\n"
@@ -107,13 +102,15 @@ def _no_match(
 
 
 def _apply_hunks(path: str, lines: list[str], hunks: list[Hunk]) -> list[str]:
+    finder = Finder(lines)
+    seek = finder.seek
     out: list[str] = []
     cursor = 0
     for number, hunk in enumerate(hunks, 1):
         where = hunk.label(number, len(hunks))
         start = cursor
         for header in hunk.headers:
-            found = seek(lines, [header], start)
+            found = seek([header], start)
             if found is None:
                 raise _no_match(path, lines, [header], start, "the '@@' context line was", where)
             start = found + 1
@@ -124,13 +121,13 @@ def _apply_hunks(path: str, lines: list[str], hunks: list[Hunk]) -> list[str]:
             out += lines[cursor:at] + hunk.new
             cursor = at
             continue
-        k = seek(lines, old, start, at_end=hunk.end_of_file)
+        k = seek(old, start, at_end=hunk.end_of_file)
         if k is None and hunk.headers:  # the header line repeated as the first context line
-            k = seek(lines, old, start - 1, at_end=hunk.end_of_file)
+            k = seek(old, start - 1, at_end=hunk.end_of_file)
         while k is None and spec and spec[-1] == (" ", ""):  # a blank context line past EOF
             spec = spec[:-1]
             trimmed = [text for kind, text in spec if kind != "+"]
-            k = seek(lines, trimmed, start, at_end=hunk.end_of_file) if trimmed else None
+            k = seek(trimmed, start, at_end=hunk.end_of_file) if trimmed else None
         if k is None:
             raise _no_match(path, lines, old, start, "these lines were", where)
         out += lines[cursor:k]
@@ -170,6 +167,15 @@ def _diff(old: str | None, new: str | None, old_name: str, new_name: str) -> str
     return "\n".join([f"--- {a}", f"+++ {b}", *body])
 
 
+_KINDS = {
+    stat.S_IFDIR: "a directory, not a file",
+    stat.S_IFIFO: "a FIFO (named pipe), not a regular file",
+    stat.S_IFSOCK: "a socket, not a regular file",
+    stat.S_IFCHR: "a character device, not a regular file",
+    stat.S_IFBLK: "a block device, not a regular file",
+}
+
+
 class _Plan:
     """The patch's effect, in memory: each touched path's final text (None: deleted)."""
 
@@ -177,15 +183,19 @@ class _Plan:
         self.cwd = Path(os.path.normpath(cwd.absolute()))
         self.can_write = can_write
         self.final: dict[Path, str | None] = {}
+        self.names: dict[Path, str] = {}
         self.modes: dict[Path, int] = {}
+        self.seen: dict[Path, Identity] = {}  # each file read, to write only over that one
         self.changes: list[FileChange] = []
         self.diffs: list[str] = []
+        self.notes: list[str] = []
 
-    def target(self, raw: str, *, follow: bool = True) -> tuple[Path, str]:
-        """The path to act on (symlinks resolved; the last one kept for a delete) and its name
-        as shown to the model."""
-        given = Path(os.path.normpath(self.cwd / Path(raw).expanduser()))
-        path = real(given) if follow else real(given.parent) / given.name
+    def _given(self, raw: str) -> Path:
+        if "\0" in raw:
+            raise PatchError(f"{raw!r}: a path cannot hold a NUL byte. Nothing was changed.")
+        return Path(os.path.normpath(self.cwd / os.path.expanduser(raw)))  # ~nobody: as is
+
+    def _vet(self, raw: str, given: Path, path: Path) -> tuple[Path, str]:
         if self.can_write is not None and not self.can_write(path):
             via = f" (it resolves to {path})" if path != given else ""
             raise PatchError(
@@ -193,28 +203,73 @@ class _Plan:
                 "and the configured writable_roots). Nothing was changed. Edit files inside the "
                 "workspace only."
             )
-        return path, shown_path(given, self.cwd)
+        name = shown_path(given, self.cwd)
+        self.names.setdefault(path, name)
+        return path, name
+
+    def target(self, raw: str) -> tuple[Path, str]:
+        """The path to act on, symlinks resolved (``write_file``), and its name as shown."""
+        given = self._given(raw)
+        return self._vet(raw, given, real(given))
+
+    def entry(self, raw: str) -> tuple[Path, str, str | None]:
+        """The directory entry ``raw`` names (the directories above it resolved, not the name
+        itself), its name as shown, and where it points when it is a symbolic link that this
+        patch has not already replaced."""
+        given = self._given(raw)
+        path = real(given.parent) / given.name
+        link = None if path in self.final else _link_target(path)
+        return *self._vet(raw, given, path), link
 
     def current(self, path: Path, name: str) -> str | None:
+        """The text at ``path`` as the patch has left it so far; None: no file there. A
+        symbolic link reads as empty (only a delete acts on a link itself). Anything but a
+        regular file or link is refused before it is opened, so a FIFO cannot block the read."""
         if path in self.final:
             return self.final[path]
         try:
-            fd = open_at(path, READ)
-        except (FileNotFoundError, NotADirectoryError):
+            parent = directory(path.parent)
+        except FileNotFoundError:
             return None
-        except OSError as exc:
-            if exc.errno != errno.ELOOP:
-                raise _unreadable(name, exc) from exc
-            return ""  # a symlink itself, which only a delete resolves to
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            os.close(fd)
-            raise PatchError(f"{name} is a directory, not a file. Nothing was changed.")
-        try:
-            with open(fd, "rb") as f:
-                data = f.read()
+        except NotADirectoryError:
+            conflict = self._conflict(path)
+            if conflict is not None:
+                raise conflict from None
+            blocker = _first_file(path, self.cwd)
+            raise PatchError(
+                f"{name}: {blocker} is a file, so it cannot hold {name}. Nothing was changed."
+            ) from None
         except OSError as exc:
             raise _unreadable(name, exc) from exc
+        try:
+            return self._read(parent, path, name)
+        finally:
+            os.close(parent)
+
+    def _read(self, parent: int, path: Path, name: str) -> str | None:
+        try:
+            info = os.stat(path.name or ".", dir_fd=parent, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise _unreadable(name, exc) from exc
+        self.seen[path] = identity(info)
+        if stat.S_ISLNK(info.st_mode):
+            return ""
+        if not stat.S_ISREG(info.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            raise PatchError(f"{name} is {kind}. Nothing was changed.")
+        try:
+            fd = os.open(path.name, READ, dir_fd=parent)
+        except OSError as exc:
+            raise _unreadable(name, exc) from exc
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the check
+                raise PatchError(f"{name} changed while it was read. Nothing was changed.")
+            try:
+                data = f.read()
+            except OSError as exc:
+                raise _unreadable(name, exc) from exc
         self.modes[path] = stat.S_IMODE(info.st_mode)
         if looks_binary(data[:8192]):
             raise PatchError(f"{name} is a binary file; apply_patch edits text files only.")
@@ -230,25 +285,42 @@ class _Plan:
         self.diffs.append(diff)
 
     def add(self, op: AddFile) -> None:
-        path, name = self.target(op.path)
-        if self.current(path, name) is not None:
+        path, name, link = self.entry(op.path)
+        if link is not None or self.current(path, name) is not None:
+            what = f"it already exists (a symbolic link to {link})" if link else "it already exists"
             raise PatchError(
-                f"cannot add {name}: it already exists. Use '*** Update File: {op.path}' to change "
-                "it, or delete it first. Nothing was changed."
+                f"cannot add {name}: {what}. '*** Add File' never overwrites (unlike Codex's). "
+                f"To replace the file, send '*** Delete File: {op.path}' and then "
+                f"'*** Add File: {op.path}' in the same patch; to change it, '*** Update File: "
+                f"{op.path}'. Nothing was changed."
             )
         self.final[path] = op.content
         self.record(FileChange(name, "add"), _diff(None, op.content, name, name))
 
     def delete(self, op: DeleteFile) -> None:
-        path, name = self.target(op.path, follow=False)
+        path, name, link = self.entry(op.path)
         old = self.current(path, name)
         if old is None:
             raise PatchError(f"cannot delete {name}: no such file. Nothing was changed.")
         self.final[path] = None
+        if link is not None:
+            self.notes.append(f"{name} was a symbolic link: the link was removed, not {link}.")
         self.record(FileChange(name, "delete"), _diff(old, None, name, name))
 
     def update(self, op: UpdateFile) -> None:
-        path, name = self.target(op.path)
+        path, name, link = self.entry(op.path)
+        if link is not None:
+            if op.move_to is not None:
+                raise PatchError(
+                    f"cannot move {name}: it is a symbolic link (to {link}), and apply_patch "
+                    f"moves files, not links. Rename the link in the shell (mv), or update and "
+                    f"move {link} itself. Nothing was changed."
+                )
+            path = self.target(op.path)[0]
+            self.notes.append(
+                f"{name} is a symbolic link: its target {shown_path(path, self.cwd)} was edited, "
+                "the link kept."
+            )
         old = self.current(path, name)
         if old is None:
             raise PatchError(
@@ -256,15 +328,22 @@ class _Plan:
                 "Nothing was changed."
             )
         new = update_text(name, old, op.hunks)
+        if old and not old.endswith("\n") and new and not new.endswith("\n"):
+            self.notes.append(
+                f"{name} still has no newline at the end, as before. To end it with one, make "
+                "an empty '+' line the last line of a hunk that ends at the end of the file."
+            )
         if op.move_to is None:
             self.final[path] = new
             self.record(FileChange(name, "update"), _diff(old, new, name, name))
             return
-        dest, dest_name = self.target(op.move_to)
-        if dest != path and self.current(dest, dest_name) is not None:
+        dest, dest_name, dest_link = self.entry(op.move_to)
+        if dest != path and (dest_link is not None or self.current(dest, dest_name) is not None):
             raise PatchError(
-                f"cannot move {name} to {dest_name}: {dest_name} already exists. Nothing was "
-                "changed."
+                f"cannot move {name} to {dest_name}: {dest_name} already exists, and "
+                "'*** Move to' never overwrites (unlike Codex's). To replace it, send "
+                f"'*** Delete File: {op.move_to}' before this section in the same patch. "
+                "Nothing was changed."
             )
         self.final[path] = None
         self.final[dest] = new
@@ -272,64 +351,82 @@ class _Plan:
             self.modes[dest] = self.modes[path]
         self.record(FileChange(name, "move", dest_name), _diff(old, new, name, dest_name))
 
-    def commit(self) -> None:
-        """Stage every new text beside its destination, then swap them all in; a failure while
-        staging removes what was staged and changes nothing. Files are written, renamed and
-        removed relative to their directory's fd (see ``fs_access.directory``), so a directory
-        swapped for a symlink meanwhile cannot send them elsewhere."""
-        staged: list[tuple[int, str, str]] = []  # directory fd, temporary name, name
-        try:
-            for path, text in self.final.items():
-                if text is None:
-                    continue
-                try:
-                    staged.append(self._stage(path, text))
-                except OSError as exc:
-                    for parent, tmp, _ in staged:
-                        with contextlib.suppress(OSError):
-                            os.unlink(tmp, dir_fd=parent)
-                    raise PatchError(
-                        f"cannot write {path}: {exc.strerror}. Nothing was changed."
-                    ) from exc
-            for parent, tmp, name in staged:
-                os.replace(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
-        finally:
-            for parent, _, _ in staged:
-                os.close(parent)
-        for path, text in self.final.items():
-            if text is None:
-                _remove(path)
+    def _conflict(self, path: Path) -> PatchError | None:
+        """Why ``path`` cannot be written when the patch writes or deletes a file above it."""
+        for folder in path.parents:
+            if folder not in self.final:
+                continue
+            name, other = self.names[path], self.names[folder]
+            if self.final[folder] is None:
+                return PatchError(
+                    f"cannot write {name}: this patch deletes the file {other}, and {name} "
+                    f"needs {other} to be a directory. Delete {other} in one patch and write "
+                    f"{name} in the next. Nothing was changed."
+                )
+            return PatchError(
+                f"cannot write {name}: this patch also writes {other} as a file, and one path "
+                "cannot be both a file and a directory. Nothing was changed."
+            )
+        return None
 
-    def _stage(self, path: Path, text: str) -> tuple[int, str, str]:
-        parent = directory(path.parent, create=True)
-        tmp = f".{path.name}.{secrets.token_hex(4)}.kodo-tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    def check_layout(self) -> None:
+        """A path the patch writes must not lie under one it writes or deletes as a file."""
+        for path, text in self.final.items():
+            conflict = None if text is None else self._conflict(path)
+            if conflict is not None:
+                raise conflict
+
+    def commit(self) -> None:
+        """Write it all, or (naming the path that failed) nothing: see ``patch_commit``."""
+        final: dict[Path, bytes | None] = {}
+        for path, text in self.final.items():
+            try:
+                final[path] = None if text is None else text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise PatchError(
+                    f"{self.names[path]}: the text holds a lone surrogate, which cannot be "
+                    "written as UTF-8. Send valid Unicode. Nothing was changed."
+                ) from None
         try:
-            fd = os.open(tmp, flags, self.modes.get(path, 0o666), dir_fd=parent)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-                if path in self.modes:
-                    os.fchmod(f.fileno(), self.modes[path])
+            commit(final, self.modes, self.seen)
+        except CommitError as exc:
+            name = self.names.get(exc.path) or shown_path(exc.path, self.cwd)
+            raise PatchError(
+                f"cannot write {name}: {exc.reason}. Nothing was changed (every file already "
+                "written was put back)."
+            ) from exc
+
+    def result(self) -> PatchResult:
+        return PatchResult(self.changes, "\n".join(self.diffs) + "\n", self.notes)
+
+
+def _link_target(path: Path) -> str | None:
+    """Where the symbolic link at ``path`` points; None when there is no link there."""
+    try:
+        parent = directory(path.parent)
+    except OSError:
+        return None
+    try:
+        return os.readlink(path.name, dir_fd=parent)
+    except OSError:
+        return None
+    finally:
+        os.close(parent)
+
+
+def _first_file(path: Path, cwd: Path) -> str:
+    """The first of ``path``'s directories that is a file, as shown to the model."""
+    for folder in reversed(path.parents):
+        try:
+            if not stat.S_ISDIR(os.stat(folder).st_mode):
+                return shown_path(folder, cwd)
         except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=parent)
-            os.close(parent)
-            raise
-        return parent, tmp, path.name
+            break
+    return shown_path(path.parent, cwd)
 
 
 def _unreadable(name: str, exc: OSError) -> PatchError:
     return PatchError(f"{name}: cannot read it ({exc.strerror}). Nothing was changed.")
-
-
-def _remove(path: Path) -> None:
-    """Delete ``path`` (a symlink itself, not its target) if it is still there."""
-    with contextlib.suppress(FileNotFoundError):
-        parent = directory(path.parent)
-        try:
-            os.unlink(path.name, dir_fd=parent)
-        finally:
-            os.close(parent)
 
 
 def apply_patch(
@@ -345,8 +442,9 @@ def apply_patch(
             plan.delete(op)
         else:
             plan.update(op)
+    plan.check_layout()
     plan.commit()
-    return PatchResult(plan.changes, "\n".join(plan.diffs) + "\n")
+    return plan.result()
 
 
 def write_file(
@@ -361,7 +459,7 @@ def write_file(
         FileChange(name, "add" if old is None else "update"), _diff(old, content, name, name)
     )
     plan.commit()
-    return PatchResult(plan.changes, "\n".join(plan.diffs) + "\n")
+    return plan.result()
 
 
 def patch_paths(patch: str) -> list[str]:
@@ -409,7 +507,8 @@ class ApplyPatchTool:
         "Paths are relative to the working directory. Give about 3 unchanged lines around each "
         "change, copied exactly and prefixed with a space; hunks go in file order; "
         "'*** End of File' after a hunk anchors it at the file's end. The patch applies "
-        "completely or not at all."
+        "completely or not at all. Add File and Move to never overwrite: to replace a file, "
+        "delete it first in the same patch."
     )
     Args: ClassVar[type[BaseModel]] = ApplyPatchArgs
 
@@ -430,7 +529,16 @@ class ApplyPatchTool:
 def cli_run(args: argparse.Namespace) -> int:
     """``kodo apply-patch``: the patch on stdin, applied in the current directory and only
     there (as in a workspace-write session), whatever ``..``, ``~`` or symlinks a path holds."""
-    patch = sys.stdin.read()
+    data = sys.stdin.buffer.read()
+    try:
+        patch = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        print(
+            f"kodo apply-patch: the patch is not UTF-8 text (byte {exc.start}). Nothing was "
+            "changed.",
+            file=sys.stderr,
+        )
+        return 1
     if not patch.strip():
         print(
             "kodo apply-patch: no patch on stdin; pipe in a patch from '*** Begin Patch' to "

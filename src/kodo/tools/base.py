@@ -7,6 +7,8 @@ results the model can read and act on.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,9 @@ class ToolContext:
     executor: Executor
     approver: Approver | None = None
     gate: ApprovalGate | None = None  # the session's approvals, made on first use (gate_for)
+    call_id: str | None = None  # the call being run, so what it streams names it
+    # set when the person stops the turn: long waits (the job tool) return at once
+    cancel: threading.Event = field(default_factory=threading.Event)
 
 
 class Tool(Protocol):
@@ -47,6 +52,7 @@ class Tool(Protocol):
 
 
 def resolve_path(ctx: ToolContext, path: str) -> Path:
-    """Paths from the model are relative to the session's working directory."""
-    p = Path(path).expanduser()
+    """Paths from the model are relative to the session's working directory; ``~user`` of a
+    user that does not exist stays a plain name (``expanduser`` would raise)."""
+    p = Path(os.path.expanduser(path))
     return p if p.is_absolute() else (ctx.cwd / p)

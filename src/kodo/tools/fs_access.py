@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kodo.config import Config
-from kodo.sandbox.mounts import hidden_paths, writable_paths
+from kodo.sandbox.mounts import hidden_paths, shown_in_hidden, writable_paths
 
 # Directories that are tool state or dependencies, not the project: listing or searching them
 # floods the output.
@@ -93,15 +93,25 @@ def _within(path: Path, roots: list[Path]) -> bool:
 
 
 class HiddenPaths:
-    """The secret paths of a config (``hidden_paths`` and ``$KODO_HOME``), resolved once."""
+    """The secret paths of a config (``hidden_paths`` and ``$KODO_HOME``), resolved once, and
+    the folders inside them that stay readable (``shown_in_hidden``: the person's skills), as
+    the sandbox mounts them."""
 
     def __init__(self, config: Config) -> None:
         self.roots = hidden_paths(config)
+        self.shown = shown_in_hidden(config)
+
+    def _hidden(self, path: Path) -> bool:
+        return any(
+            _within(path, [root])
+            and not any(_within(path, [s]) and s.is_relative_to(root) for s in self.shown)
+            for root in self.roots
+        )
 
     def covers(self, path: Path) -> bool:
         """Whether ``path``, as written or with its symlinks resolved, is or lies in a hidden
-        path."""
-        return _within(path, self.roots) or _within(real(path), self.roots)
+        path (and not in a folder shown inside it)."""
+        return self._hidden(path) or self._hidden(real(path))
 
     def refusal(self, path: Path, target: Path) -> str | None:
         """An error for the model when ``target`` (``path`` resolved: what the tool will open)

@@ -9,14 +9,18 @@
     *** End Patch
 
 Lenient where models commonly slip and the meaning is still clear: a patch wrapped in a heredoc
-(``apply_patch <<'EOF'`` ... ``EOF``) or in markdown fences, CRLF line endings, an empty context
-line without its leading space, and unified-diff style ``@@ -1,3 +1,4 @@`` hunk headers."""
+(``apply_patch <<'EOF'`` ... ``EOF``) or in markdown fences, CRLF line endings, whitespace around
+the patch and file markers, an empty context line without its leading space, an empty line of an
+added file without its ``+``, and unified-diff style ``@@ -1,3 +1,4 @@`` hunk headers. Two patches
+in one text are refused by name rather than merged: the model should know it sent two."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from typing import Literal
+
+from kodo.tools.patch_match import abbreviated
 
 BEGIN = "*** Begin Patch"
 END = "*** End Patch"
@@ -27,6 +31,7 @@ MOVE = "*** Move to: "
 END_OF_FILE = "*** End of File"
 
 _HEREDOC_START = re.compile(r"^(?:\S*apply_patch\s+)?<<-?\s*(['\"]?)(\w+)\1\s*$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _UNIFIED_HEADER = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ ?(.*)$")
 
 LineKind = Literal[" ", "-", "+"]
@@ -119,7 +124,7 @@ class _Parser:
 
     def parse(self) -> list[Operation]:
         if not self.lines or self.lines[0].strip() != BEGIN:
-            got = repr(self.lines[0]) if self.lines else "an empty patch"
+            got = repr(abbreviated(self.lines[0])) if self.lines else "an empty patch"
             raise PatchError(
                 f"invalid patch: line {self.offset + 1}: expected '{BEGIN}' as the first line, "
                 f"got {got}. A patch is '{BEGIN}', file sections, then '{END}'."
@@ -127,13 +132,13 @@ class _Parser:
         if self.lines[-1].strip() != END:
             raise PatchError(
                 f"invalid patch: line {self.offset + len(self.lines)}: expected '{END}' as the "
-                f"last line, got {self.lines[-1]!r}."
+                f"last line, got {abbreviated(self.lines[-1])!r}."
             )
         self.i = 1
         ops: list[Operation] = []
         last = len(self.lines) - 1
         while self.i < last:
-            line = self.current()
+            line = self.current().lstrip()
             if line.startswith(ADD):
                 ops.append(self._add(self._path(line, ADD)))
             elif line.startswith(DELETE):
@@ -143,40 +148,70 @@ class _Parser:
                 ops.append(self._update(self._path(line, UPDATE)))
             elif not line.strip():
                 self.i += 1
+            elif line.strip() in (BEGIN, END):
+                raise self._second_patch()
             else:
                 raise self.fail(
                     f"expected '{ADD}PATH', '{UPDATE}PATH', '{DELETE}PATH' or '{END}', "
-                    f"got {line!r}."
+                    f"got {abbreviated(line)!r}."
                 )
         if not ops:
             raise self.fail("the patch has no file sections; nothing to do.")
         return ops
 
+    def _second_patch(self) -> PatchError:
+        """A marker of a whole patch inside one: two patches sent as one text."""
+        later = [i for i in range(self.i + 1, len(self.lines)) if self.lines[i].strip() == BEGIN]
+        if self.current().strip() == BEGIN or later:
+            at = self.lineno(self.i if self.current().strip() == BEGIN else later[0])
+            return PatchError(
+                f"invalid patch: two patches found in one text (the second '{BEGIN}' is at line "
+                f"{at}). Send one patch: put all the file sections between a single '{BEGIN}' "
+                f"and '{END}'. Nothing was changed."
+            )
+        return self.fail(
+            f"'{END}' comes before the end of the patch; everything after it would be lost. "
+            f"End the patch with a single '{END}'."
+        )
+
     def _path(self, line: str, marker: str) -> str:
         path = line[len(marker) :].strip()
         if not path:
             raise self.fail(f"'{marker.strip()}' needs a path after it.")
+        if "\0" in path:
+            raise self.fail(f"the path {path!r} contains a NUL byte, which no file name can hold.")
         return path
 
     def _add(self, path: str) -> AddFile:
+        """The new file's lines. A blank line with more ``+`` lines after it is an empty line
+        whose ``+`` the model forgot; blank lines before the next marker only separate."""
         self.i += 1
         body: list[str] = []
-        while self.i < len(self.lines) - 1 and not self.current().startswith("*** "):
+        last = len(self.lines) - 1
+        while self.i < last and not self.current().lstrip().startswith("*** "):
             line = self.current()
-            if not line.startswith("+"):
+            if not line.strip():
+                ahead = self.i
+                while ahead < last and not self.lines[ahead].strip():
+                    ahead += 1
+                if not self.lines[ahead].startswith("+"):
+                    break
+                body.append("")
+            elif line.startswith("+"):
+                body.append(line[1:])
+            else:
                 raise self.fail(
                     f"in '{ADD}{path}' every line of the new file starts with '+' (an empty "
-                    f"line is a lone '+'), got {line!r}."
+                    f"line is a lone '+'), got {abbreviated(line)!r}."
                 )
-            body.append(line[1:])
             self.i += 1
         return AddFile(path, "".join(f"{line}\n" for line in body))
 
     def _update(self, path: str) -> UpdateFile:
         self.i += 1
         move_to = None
-        if self.current().startswith(MOVE):
-            move_to = self._path(self.current(), MOVE)
+        if self.current().lstrip().startswith(MOVE):
+            move_to = self._path(self.current().lstrip(), MOVE)
             self.i += 1
         hunks: list[Hunk] = []
         while self.i < len(self.lines) - 1 and not self._at_file_marker():
@@ -187,7 +222,7 @@ class _Parser:
 
     def _at_file_marker(self) -> bool:
         line = self.current()
-        return line.strip() == END or line.startswith((ADD, DELETE, UPDATE))
+        return line.strip() in (BEGIN, END) or line.startswith((ADD, DELETE, UPDATE))
 
     def _hunk(self, path: str, *, first: bool) -> Hunk:
         hunk = Hunk(patch_line=self.lineno())
@@ -219,7 +254,7 @@ class _Parser:
             else:
                 raise self.fail(
                     f"in '{UPDATE}{path}', hunk lines start with ' ' (context), '-' (remove) or "
-                    f"'+' (add), got {line!r}. Prefix unchanged lines with a space."
+                    f"'+' (add), got {abbreviated(line)!r}. Prefix unchanged lines with a space."
                 )
             self.i += 1
         if not hunk.lines:
@@ -236,8 +271,21 @@ class _Parser:
         return text.strip()
 
 
+def _check_encodable(text: str) -> None:
+    """Text from JSON can hold lone surrogates, which no UTF-8 file or path can store."""
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        raise PatchError(
+            f"invalid patch: line {text.count(chr(10), 0, bad.start()) + 1}: it holds a lone "
+            f"surrogate ({bad.group()!a}), which cannot be written as UTF-8. Send the text as "
+            "valid Unicode. Nothing was changed."
+        )
+
+
 def parse_patch(text: str) -> list[Operation]:
     """The operations of a patch, in order; PatchError (with the line) when it is malformed."""
-    lines = text.replace("\r\n", "\n").split("\n")
+    text = text.replace("\r\n", "\n")
+    _check_encodable(text)
+    lines = text.split("\n")
     body, offset = _unwrap(lines)
     return _Parser(body, offset).parse()

@@ -3,29 +3,36 @@ call (malformed JSON, unknown tool, wrong argument types, a tool that raises) in
 result that says what was wrong, so the loop always goes on.
 
 A tool whose schema comes from elsewhere (an MCP server's tools) sets ``parameters_schema``; the
-model then sees that schema instead of one built from ``Args``."""
+model then sees that schema instead of one built from ``Args``. Tools that come and go during a
+session (an MCP server's list changes) come from an attached ``ToolSource``, asked before each
+use of the registry."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from kodo.models.base import ToolSpec
 from kodo.tools.base import Tool, ToolContext, ToolOutput
 
+_ARGS_SCHEMAS: dict[type, dict[str, Any]] = {}  # built once: pydantic takes ms per model
+
 
 def _schema(tool: Tool) -> dict[str, Any]:
     given = getattr(tool, "parameters_schema", None)
     if given is not None:
         return given
-    schema = tool.Args.model_json_schema()
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-    schema.setdefault("properties", {})
+    schema = _ARGS_SCHEMAS.get(tool.Args)
+    if schema is None:
+        schema = tool.Args.model_json_schema()
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        schema.setdefault("properties", {})
+        _ARGS_SCHEMAS[tool.Args] = schema
     return schema
 
 
@@ -37,18 +44,41 @@ def _describe_validation(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+class ToolSource(Protocol):
+    def changed(self) -> list[Any] | None:
+        """Its tools now, when they changed since it was last asked; else None."""
+        ...
+
+
 class ToolRegistry:
     def __init__(self, tools: Iterable[Tool]) -> None:
         self._tools: dict[str, Tool] = {t.name: t for t in tools}
+        self._sources: list[tuple[ToolSource, list[str]]] = []
+
+    def attach(self, source: ToolSource) -> None:
+        self._sources.append((source, []))
+        self._refresh()
+
+    def _refresh(self) -> None:
+        for index, (source, names) in enumerate(self._sources):
+            tools = source.changed()
+            if tools is None:
+                continue
+            for name in names:
+                self._tools.pop(name, None)
+            self._tools.update((t.name, t) for t in tools)
+            self._sources[index] = (source, [t.name for t in tools])
 
     @property
     def names(self) -> list[str]:
+        self._refresh()
         return list(self._tools)
 
     def add(self, tool: Tool) -> None:
         self._tools[tool.name] = tool
 
     def specs(self) -> list[ToolSpec]:
+        self._refresh()
         return [ToolSpec(t.name, t.description, _schema(t)) for t in self._tools.values()]
 
     def unknown_tool_message(self, name: str) -> str:
@@ -64,6 +94,7 @@ class ToolRegistry:
         return f"error: unknown tool {name!r}. The tools are: {known}.{how}"
 
     def dispatch(self, name: str, raw_arguments: str, ctx: ToolContext) -> ToolOutput:
+        self._refresh()
         tool = self._tools.get(name)
         if tool is None:
             return ToolOutput(self.unknown_tool_message(name), ok=False)

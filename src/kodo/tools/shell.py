@@ -13,15 +13,17 @@ from pydantic import BaseModel, Field
 from kodo.sandbox.approval import gate_for, inspects_only
 from kodo.sandbox.background import describe_exit
 from kodo.sandbox.base import ExecResult, Executor
+from kodo.sandbox.network import lacks_network, network_hint
 from kodo.sandbox.shell_parse import shell_script
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
+from kodo.tools.live_output import LiveOutput
 
 BACKGROUND_WAIT_S = 0.75  # how long a background start waits for first output
 
 
 class ShellArgs(BaseModel):
     command: list[str] | str = Field(
-        description="argv list (preferred), or a string run with `bash -lc`."
+        description="argv list (preferred), or a string run with `bash -c`."
     )
     workdir: str | None = Field(None, description="Directory to run in, relative to the cwd.")
     timeout_ms: int | None = Field(None, gt=0, description="Kill the command after this long.")
@@ -35,7 +37,10 @@ class ShellArgs(BaseModel):
 
 
 def to_argv(command: list[str] | str) -> list[str]:
-    return ["bash", "-lc", command] if isinstance(command, str) else list(command)
+    """A string runs with ``bash -c``, not a login shell: the session's environment already is
+    the person's login environment (``sandbox/login_env.py``), captured once, so the profile
+    is not paid again per command, and on Debian its PATH reset cannot drop a virtualenv."""
+    return ["bash", "-c", command] if isinstance(command, str) else list(command)
 
 
 def display(argv: list[str]) -> str:
@@ -106,13 +111,16 @@ class ShellTool:
         result = self._foreground(executor, argv, cwd, timeout_s, ctx)
         prefix = "ran outside the sandbox (approved)\n" if decision.outside else ""
         failure = failure_of(result)
-        if failure and not decision.outside and ctx.config.sandbox_mode != "danger-full-access":
-            retry = gate.after_failure(argv, cwd, failure)
+        sandboxed = not decision.outside and ctx.config.sandbox_mode != "danger-full-access"
+        offline = sandboxed and bool(failure) and lacks_network(ctx.config, result.output)
+        if failure and sandboxed:
+            retry = gate.after_failure(argv, cwd, failure, offline=offline)
             if retry.run:
                 first = status_line(result)
                 result = self._foreground(ctx.executor.outside_sandbox(), argv, cwd, timeout_s, ctx)
                 prefix = f"failed in the sandbox ({first}); re-ran outside it (approved)\n"
-            elif retry.message and gate.policy == "on-failure":
+                offline = False
+            elif retry.message and (gate.policy == "on-failure" or offline):
                 prefix = f"not re-run outside the sandbox: {retry.message}\n"
         meta.update(
             exit_code=result.exit_code,
@@ -120,17 +128,26 @@ class ShellTool:
             timed_out=result.timed_out,
             outside_sandbox=decision.outside or prefix.startswith("failed in"),
         )
-        return ToolOutput(
-            format_result(result, prefix), ok=failure_of(result) is None, metadata=meta
-        )
+        text = format_result(result, prefix)
+        if offline:
+            text += f"\nnote from kodo: {network_hint(ctx.config)}"
+        return ToolOutput(text, ok=failure_of(result) is None, metadata=meta)
 
     @staticmethod
     def _foreground(
         executor: Executor, argv: list[str], cwd: Path, timeout_s: float, ctx: ToolContext
     ) -> ExecResult:
-        return executor.run(
-            argv, cwd=cwd, timeout_s=timeout_s, max_output_bytes=ctx.config.tool_output_max_bytes
+        live = LiveOutput(ctx.emit, ctx.call_id) if ctx.call_id else None
+        result = executor.run(
+            argv,
+            cwd=cwd,
+            timeout_s=timeout_s,
+            max_output_bytes=ctx.config.tool_output_max_bytes,
+            on_output=live,
         )
+        if live is not None:
+            live.flush()
+        return result
 
     @staticmethod
     def _background(executor: Executor, argv: list[str], cwd: Path, meta: dict) -> ToolOutput:
@@ -163,7 +180,7 @@ class BashTool(ShellTool):
     Args: ClassVar[type[BaseModel]] = BashArgs
 
     def run(self, args: BaseModel, ctx: ToolContext) -> ToolOutput:
-        """Runs ``bash -c``, not a login shell: kodo already inherits the person's login
+        """Runs ``bash -c``, not a login shell: the session already runs in the person's login
         environment, and profile scripts that write to the read-only home inside the sandbox
         (``pyenv: cannot rehash``) print noise that small models take for the command's error."""
         command = args.command if isinstance(args, BashArgs) else ""

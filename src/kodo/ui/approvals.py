@@ -13,11 +13,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kodo.sandbox.base import ApprovalAnswer, ApprovalRequest
+from kodo.sandbox.base import ApprovalAnswer, ApprovalRequest, McpCall
 from kodo.sandbox.shell_parse import shell_script
 from kodo.ui.safe_text import visible
 
 CHOICES = "[y]es · [n]o · [a]lways (this exact command or these files) · [e]xplain and refuse"
+MCP_CHOICES = (
+    "[y]es · [n]o · [a]lways (this tool of this server, for this session) · [e]xplain and refuse"
+)
 PATCH_LINES = 40  # of an edit's patch shown in the question; the rest is counted
 
 
@@ -57,16 +60,43 @@ class InlineApprover:
 
 
 def heading(request: ApprovalRequest) -> str:
+    if request.mcp is not None:
+        return "kodo wants to call a tool of an MCP server"
     return (
         "kodo wants to edit files" if request.patch is not None else "kodo wants to run a command"
     )
+
+
+def choices(request: ApprovalRequest) -> str:
+    """What the person may answer, with what "always" covers for this request."""
+    return MCP_CHOICES if request.mcp is not None else CHOICES
+
+
+def _mcp_lines(call: McpCall) -> list[str]:
+    """An MCP call as it is: the server's tool, run by the server outside the sandbox."""
+    tool, server = visible(call.tool, newlines=False), visible(call.server, newlines=False)
+    lines = [
+        f"tool {tool} of MCP server {server}",
+        "  runs in the server's own process, OUTSIDE kodo's sandbox, with whatever access "
+        "the server has",
+    ]
+    if call.hints:
+        lines.append(f"  the server describes it as: {call.hints}")
+    arguments = visible(call.arguments).splitlines()
+    lines.append("  arguments:")
+    lines += [f"  │ {line}" for line in arguments[:PATCH_LINES]]
+    if len(arguments) > PATCH_LINES:
+        lines.append(f"  … {len(arguments) - PATCH_LINES} more lines")
+    return lines
 
 
 def describe_request(request: ApprovalRequest, sandbox_mode: str) -> list[str]:
     """The question's lines. What the model chose is made ``visible`` and its extra lines are
     marked with "│", so it can neither send escape sequences nor pass off lines as kodo's."""
     cwd = visible(str(request.cwd), newlines=False)
-    if request.patch is not None:
+    if request.mcp is not None:
+        lines = _mcp_lines(request.mcp)
+    elif request.patch is not None:
         files = ", ".join(visible(path, newlines=False) for path in request.argv[1:])
         patch = visible(request.patch).splitlines()
         lines = [f"edit {files}", f"  in {cwd}"]

@@ -14,7 +14,7 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +157,13 @@ class InterruptibleExecutor:
         self._outside: InterruptibleExecutor | None = None
 
     def run(
-        self, argv: list[str], *, cwd: Path, timeout_s: float, max_output_bytes: int
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        timeout_s: float,
+        max_output_bytes: int,
+        on_output: Callable[[bytes], None] | None = None,
     ) -> ExecResult:
         with self._lock:
             self._before = set(_descendants(os.getpid()))
@@ -165,7 +171,11 @@ class InterruptibleExecutor:
             if self.control.interrupted:
                 return ExecResult(exit_code=None, output=INTERRUPTED_TOOL, duration_s=0.0)
             return self.inner.run(
-                argv, cwd=cwd, timeout_s=timeout_s, max_output_bytes=max_output_bytes
+                argv,
+                cwd=cwd,
+                timeout_s=timeout_s,
+                max_output_bytes=max_output_bytes,
+                on_output=on_output,
             )
         finally:
             with self._lock:

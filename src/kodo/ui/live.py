@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kodo.events import (
     AssistantMessage,
+    CommandOutput,
     Compacted,
     Error,
     Event,
@@ -27,12 +28,21 @@ from kodo.events import (
     Usage,
     UserMessage,
 )
-from kodo.ui.render import PLAN_MARKS, command_output_lines, describe_call
+from kodo.ui.render import (
+    PLAN_MARKS,
+    command_output_lines,
+    describe_call,
+    print_diff,
+    print_markdown,
+    runs_in_foreground,
+)
+from kodo.ui.running import RunningCommand, clock
 from kodo.ui.safe_text import markup_safe, visible
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
+    from rich.spinner import Spinner
 
 CARD_TAIL_LINES = 4
 STREAM_TAIL_LINES = 12
@@ -61,18 +71,28 @@ class ShellRenderer:
         self._plan_changed = False
         self._activity = "thinking"
         self._started = time.monotonic()
+        self._since = self._started  # when the current activity began
         self._live: Live | None = None
+        self._spinner: Spinner | None = None  # one instance, so its frames advance
+        self._running: RunningCommand | None = None
         self._calls: dict[str, ToolCall] = {}
 
     # -- turn lifecycle (main thread) --
 
     def begin_turn(self) -> None:
-        from rich.live import Live
+        from rich.spinner import Spinner
 
         self._stream.clear()
         self._plan_changed = False
-        self._activity = "thinking"
-        self._started = time.monotonic()
+        self._running = None
+        self._set_activity("thinking")
+        self._started = self._since
+        self._spinner = Spinner("dots")
+        self._start_live()
+
+    def _start_live(self) -> None:
+        from rich.live import Live
+
         self._live = Live(
             console=self.console,
             get_renderable=self._view,
@@ -88,8 +108,12 @@ class ShellRenderer:
             self._live.stop()
 
     def resume(self) -> None:
+        """A fresh live region: restarted, the old one would first erase as many lines as it
+        last drew, which now hold the approval question and its answer."""
         if self._live is not None:
-            self._live.start()
+            if self._running is not None:
+                self._running.started = time.monotonic()  # the command starts once allowed
+            self._start_live()
 
     def end_turn(self, note: str | None = None) -> None:
         if self._live is not None:
@@ -103,12 +127,24 @@ class ShellRenderer:
         if note:
             self.console.print(f"[yellow]{note}[/]", highlight=False)
         elapsed = time.monotonic() - self._started
+        self.console.print()
         self.console.print(f"[dim]{self.status_line()} · {elapsed:.1f}s[/]", highlight=False)
+
+    def cost_text(self) -> str:
+        """The money spent so far, or why it is not known."""
+        cost = cost_of(self.prices, self.model, self.tokens_in, self.tokens_out)
+        if cost is None:
+            return f'no price set for {self.model} ([prices."{self.model}"] in config)'
+        return f"${cost:.4f}"
 
     def status_line(self) -> str:
         cost = cost_of(self.prices, self.model, self.tokens_in, self.tokens_out)
         money = f" · ${cost:.4f}" if cost is not None else ""
         return f"{self.tokens_in:,} in / {self.tokens_out:,} out tokens{money}"
+
+    def _set_activity(self, activity: str) -> None:
+        self._activity = activity
+        self._since = time.monotonic()
 
     # -- events (worker thread) --
 
@@ -120,6 +156,7 @@ class ShellRenderer:
             # The banner already named the model and the directory.
             c.print(f"[dim]session {event.session_id[:8]}[/]", highlight=False)
         elif isinstance(event, UserMessage) and event.kind == "prompt" and self._live is None:
+            c.print()
             c.print(Text.assemble(("› ", "bold"), visible(event.text)), highlight=False)
         elif isinstance(event, UserMessage) and event.kind == "nudge":
             c.print(Text(f"↻ {visible(event.text)}", style="dim"), highlight=False)
@@ -129,13 +166,20 @@ class ShellRenderer:
             self._stream.clear()
             if event.text.strip():
                 self._markdown(event.text)
-            self._activity = "thinking"
+            self._set_activity("thinking")
         elif isinstance(event, ToolCall):
             self._calls[event.call_id] = event
-            self._activity = describe_call(event.name, event.arguments)
+            self._set_activity(describe_call(event.name, event.arguments))
+            if runs_in_foreground(event.name, event.arguments):
+                self._running = RunningCommand(event.call_id, self._activity)
+        elif isinstance(event, CommandOutput):
+            running = self._running
+            if running is not None and running.call_id == event.call_id:
+                running.feed(event.text)
         elif isinstance(event, ToolResult):
+            self._running = None
             self._tool_result(event)
-            self._activity = "thinking"
+            self._set_activity("thinking")
         elif isinstance(event, PlanUpdated):
             self._plan = list(event.steps)
             self._plan_changed = True
@@ -155,9 +199,8 @@ class ShellRenderer:
     # -- pieces --
 
     def _markdown(self, text: str) -> None:
-        from rich.markdown import Markdown
-
-        self.console.print(Markdown(visible(text)))
+        self.console.print()
+        print_markdown(self.console, text, marker="●")
 
     def _print_plan(self) -> None:
         for step in self._plan:
@@ -173,12 +216,10 @@ class ShellRenderer:
         meta = event.metadata
         if event.name == "update_plan":
             return
+        c.print()
         if event.ok and meta.get("files"):
-            from rich.syntax import Syntax
-
             c.print(f"[bold]{markup_safe(title)}[/]", highlight=False)
-            diff = meta.get("diff") or event.output
-            c.print(Syntax(visible(diff), "diff", theme="ansi_dark", background_color="default"))
+            print_diff(c, meta.get("diff") or event.output)
             return
         if "exit_code" in meta:
             self._command_card(event, title)
@@ -226,7 +267,14 @@ class ShellRenderer:
         if self._plan_changed:
             for step in self._plan:
                 parts.append(f"  {PLAN_MARKS[step.status]} {markup_safe(step.step)}")
-        elapsed = time.monotonic() - self._started
-        text = f"{markup_safe(self._activity[:100])} · {elapsed:.0f}s · {self.status_line()}"
-        parts.append(Spinner("dots", text=f"[dim]{text} · esc to interrupt[/]"))
+        spinner = self._spinner or Spinner("dots")
+        status = f"{self.status_line()} · esc to interrupt"
+        running = self._running
+        if running is not None:
+            parts.append(running.view(spinner, status))
+        else:
+            elapsed = clock(time.monotonic() - self._since)
+            text = f"{markup_safe(self._activity[:100])} · {elapsed} · {markup_safe(status)}"
+            spinner.update(text=f"[dim]{text}[/]")
+            parts.append(spinner)
         return Group(*parts)

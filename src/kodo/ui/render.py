@@ -1,17 +1,22 @@
 """A readable, coloured rendering of the event stream for ``kodo exec``.
 
 rich honours NO_COLOR and drops styling when the output is not a terminal, so the same renderer
-serves people and pipes. Text from the model, commands and files goes through ``safe_text``.
+serves people and pipes; for a pipe, lines are neither wrapped at 80 columns nor padded, and
+markdown and diffs are printed as the text they are. On a terminal a live region at the bottom
+shows a spinner while the model thinks and the running command's card with its latest output.
+Text from the model, commands and files goes through ``safe_text``.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
+import time
 from typing import TYPE_CHECKING
 
 from kodo.events import (
     AssistantMessage,
+    CommandOutput,
     Compacted,
     Error,
     Event,
@@ -24,13 +29,72 @@ from kodo.events import (
     Usage,
     UserMessage,
 )
+from kodo.ui.running import RunningCommand, clock
 from kodo.ui.safe_text import markup_safe, visible
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+    from rich.spinner import Spinner
 
 PLAN_MARKS = {"completed": "[green]✔[/]", "in_progress": "[yellow]▶[/]", "pending": "[dim]□[/]"}
 OUTPUT_TAIL_LINES = 6
+
+
+def make_console() -> Console:
+    """A console for stdout; when that is a pipe or a file, lines are not hard-wrapped."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.soft_wrap = True
+    return console
+
+
+def print_markdown(console: Console, text: str, *, marker: str | None = None) -> None:
+    """The model's text: rendered markdown on a terminal (after ``marker``, when given), the
+    text itself elsewhere, so a pipe gets no padding and no wrapping."""
+    shown = visible(text.strip("\n"))
+    if not console.is_terminal:
+        prefix = f"{marker} " if marker else ""
+        console.print(prefix + shown, markup=False, highlight=False, soft_wrap=True)
+        return
+    from rich.markdown import Markdown
+
+    if marker is None:
+        console.print(Markdown(shown))
+        return
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=1, style="bold")
+    grid.add_column()
+    grid.add_row(marker, Markdown(shown))
+    console.print(grid)
+
+
+def print_diff(console: Console, diff: str) -> None:
+    """A coloured diff whose long lines wrap on a terminal; the plain diff elsewhere."""
+    shown = visible(diff.rstrip("\n"))
+    if not console.is_terminal:
+        console.print(shown, markup=False, highlight=False, soft_wrap=True)
+        return
+    from rich.syntax import Syntax
+
+    console.print(
+        Syntax(shown, "diff", theme="ansi_dark", background_color="default", word_wrap=True)
+    )
+
+
+def runs_in_foreground(name: str, arguments: str) -> bool:
+    """Whether a tool call runs a command whose output streams while it runs."""
+    if name not in ("shell", "bash"):
+        return False
+    try:
+        args = json.loads(arguments)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(args, dict) and not args.get("background")
 
 
 def describe_call(name: str, arguments: str) -> str:
@@ -67,11 +131,81 @@ def command_output_lines(output: str) -> list[str]:
 
 
 class ConsoleRenderer:
-    def __init__(self, console: Console) -> None:
+    """``live=True`` (a terminal, not ``--json``): a spinner with the elapsed time while the
+    model thinks and the running command's card; ``stop`` ends it (the session's end does)."""
+
+    def __init__(self, console: Console, *, live: bool = False) -> None:
         self.console = console
         self.usage: Usage | None = None
+        self._live_wanted = live
+        self._live: Live | None = None
+        self._spinner: Spinner | None = None
+        self._running: RunningCommand | None = None
+        self._since = time.monotonic()
+        self.closed = False
 
     def __call__(self, event: Event) -> None:
+        if self.closed:
+            return
+        try:
+            self._show(event)
+        except BrokenPipeError:
+            self.closed = True
+            self._live_wanted = False
+            stop = output_closed()
+            if not isinstance(event, SessionCompleted):  # the end needs no stopping
+                raise stop from None
+
+    def _show(self, event: Event) -> None:
+        if self._live_wanted and self._live is None and not isinstance(event, SessionCompleted):
+            self._start_live()
+        if isinstance(event, ToolCall):
+            self._since = time.monotonic()
+            if runs_in_foreground(event.name, event.arguments):
+                self._running = RunningCommand(event.call_id, None)
+        elif isinstance(event, CommandOutput):
+            if self._running is not None and self._running.call_id == event.call_id:
+                self._running.feed(event.text)
+            return
+        elif isinstance(event, ToolResult | AssistantMessage):
+            self._running = None
+            self._since = time.monotonic()
+        elif isinstance(event, SessionCompleted):
+            self.stop()
+        self._print(event)
+
+    def _start_live(self) -> None:
+        from rich.live import Live
+        from rich.spinner import Spinner
+
+        self._spinner = Spinner("dots")
+        self._since = time.monotonic()
+        self._live = Live(
+            console=self.console,
+            get_renderable=self._view,
+            refresh_per_second=8,
+            transient=True,
+        )
+        self._live.start()
+
+    def stop(self) -> None:
+        """Removes the live region; what was printed stays. Idempotent."""
+        self._live_wanted = False
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def _view(self) -> RenderableType:
+        from rich.spinner import Spinner
+
+        spinner = self._spinner or Spinner("dots")
+        running = self._running
+        if running is not None:
+            return running.view(spinner, "ctrl-c stops")  # its title is printed above
+        spinner.update(text=f"[dim]thinking · {clock(time.monotonic() - self._since)}[/]")
+        return spinner
+
+    def _print(self, event: Event) -> None:
         c = self.console
         if isinstance(event, SessionStarted):
             about = (
@@ -79,9 +213,7 @@ class ConsoleRenderer:
             )
             c.print(f"[bold]kodo[/] [dim]{markup_safe(about)}[/]")
         elif isinstance(event, AssistantMessage) and event.text.strip():
-            from rich.markdown import Markdown
-
-            c.print(Markdown(visible(event.text)))
+            print_markdown(c, event.text)
         elif isinstance(event, ToolCall) and event.name != "update_plan":
             line = describe_call(event.name, event.arguments)
             c.print(line, style="cyan", highlight=False, markup=False)
@@ -110,10 +242,7 @@ class ConsoleRenderer:
         c = self.console
         meta = event.metadata
         if event.ok and meta.get("diff"):
-            from rich.syntax import Syntax
-
-            diff = visible(meta["diff"])
-            c.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
+            print_diff(c, meta["diff"])
             return
         if "exit_code" in meta:
             code = meta.get("exit_code")
@@ -152,12 +281,41 @@ def verdict_note(event: SessionCompleted) -> str:
     return f" · {claim}; {seen}"
 
 
+class OutputClosed(KeyboardInterrupt):
+    """Whoever read kodo's output went away (``kodo exec --json ... | head -1``): the run stops
+    as an interrupted one would, its session file completed. A KeyboardInterrupt, so that no
+    ``except Exception`` in a tool takes it for the tool's own failure."""
+
+
+def output_closed() -> OutputClosed:
+    """Points stdout at /dev/null, so nothing written later (Python's flush at exit included)
+    fails again, and returns the exception that stops the run."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+    return OutputClosed("the output pipe was closed")
+
+
 class JsonLinesPrinter:
     """``--json``: every event, one JSON object per line, flushed so consumers see it live."""
 
     def __init__(self, stream) -> None:
         self.stream = stream
+        self.closed = False
 
     def __call__(self, event: Event) -> None:
-        self.stream.write(event.model_dump_json() + "\n")
-        self.stream.flush()
+        if self.closed:
+            return
+        try:
+            self.stream.write(event.model_dump_json() + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self.closed = True
+            stop = output_closed()
+            if not isinstance(event, SessionCompleted):  # the end needs no stopping
+                raise stop from None

@@ -97,6 +97,20 @@ def _watch_keys(enabled: bool, typeahead: TypeAhead) -> Iterator[Callable[[], bo
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
+def read_line(message: str, tty: bool) -> str:
+    """One line from the person; raises EOFError at the end of input."""
+    if not tty:
+        sys.stdout.write(message)
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+    from prompt_toolkit import prompt
+
+    return prompt(message)
+
+
 class Shell:
     def __init__(self, config: Config, cwd: Path, console: Console) -> None:
         from kodo.ui.approvals import InlineApprover
@@ -284,7 +298,7 @@ class Shell:
                     if pending is not None and self.control.interrupted:
                         settle(pending, ("no", None))
                     elif pending is not None:
-                        self._answer(pending)
+                        self._answer(pending, interrupt_pressed)
                     if interrupt_pressed():
                         self._interrupt()
                     if self.control.interrupted and time.monotonic() - last_kill > REKILL_S:
@@ -299,17 +313,23 @@ class Shell:
         self.control.interrupt()
         self.approver.refuse_all()
 
-    def _answer(self, pending: PendingApproval) -> None:
-        from kodo.ui.approvals import CHOICES, answer_from, describe_request, heading, settle
+    def _answer(self, pending: PendingApproval, pressed: Callable[[], bool]) -> None:
+        """Puts the question; on a terminal one key answers it. Keys typed before it showed
+        were meant for the next prompt: they go to the type-ahead, not to the answer."""
+        from kodo.ui.approvals import answer_from, choices, describe_request, heading, settle
 
+        if pressed():
+            settle(pending, ("no", None))
+            self._interrupt()
+            return
         self.renderer.pause()
         try:
             self.console.print(heading(pending.request), style="bold yellow", highlight=False)
             for line in describe_request(pending.request, self.config.sandbox_mode):
                 self.console.print(line, highlight=False, markup=False)
-            self.console.print(CHOICES, style="dim", highlight=False, markup=False)
+            self.console.print(choices(pending.request), style="dim", highlight=False, markup=False)
             while True:
-                choice = self.read("allow? ")
+                choice = self._read_key("allow? [y/n/a/e] ") if self.tty else self.read("allow? ")
                 answer = answer_from(choice, lambda: self.read("tell kodo why (it reads this) > "))
                 if answer is not None:
                     break
@@ -324,18 +344,31 @@ class Shell:
 
     # -- input --
 
+    @staticmethod
+    def _read_key(message: str) -> str:
+        """One key press, no Enter needed (while a turn runs the terminal is in cbreak mode
+        with Ctrl-C arriving as a key); an Enter out of habit is ignored, Esc or Ctrl-C raise
+        KeyboardInterrupt."""
+        sys.stdout.write(message)
+        sys.stdout.flush()
+        fd = sys.stdin.fileno()
+        key = ""
+        while not key:
+            select.select([fd], [], [])
+            data = os.read(fd, 64)
+            if not data:
+                raise EOFError
+            if data == ESC or CTRL_C in data:
+                sys.stdout.write("\n")
+                raise KeyboardInterrupt
+            key = data.decode(errors="ignore").strip("\r\n")[:1]
+        sys.stdout.write((key if key.isprintable() else "") + "\n")
+        sys.stdout.flush()
+        return key
+
     def read(self, message: str) -> str:
         """One line from the person; raises EOFError at the end of input."""
-        if not self.tty:
-            sys.stdout.write(message)
-            sys.stdout.flush()
-            line = sys.stdin.readline()
-            if not line:
-                raise EOFError
-            return line.rstrip("\n")
-        from prompt_toolkit import prompt
-
-        return prompt(message)
+        return read_line(message, self.tty)
 
     def _read_prompt(self, first: bool) -> str:
         if not self.tty:
@@ -368,6 +401,7 @@ class Shell:
         try:
             first = True
             if initial:
+                self.console.print(f"› {visible(initial)}", highlight=False, markup=False)
                 self._safely(self.run_turn, initial)
                 first = False
             while True:
@@ -386,11 +420,27 @@ class Shell:
                 else:
                     self._safely(self.run_turn, text)
             ended = True
+            self._farewell()
         finally:
             self.close_session(interrupted=not ended)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return 0
+
+    def _farewell(self) -> None:
+        """At Ctrl-D or /quit: what the session used, and how to come back to it."""
+        from kodo.session.store import SessionNotFound, find_session
+
+        if self.session is None:
+            return
+        session_id = self.session.session_id
+        short = session_id[:8]
+        try:
+            find_session(short)
+        except SessionNotFound:  # another session shares the prefix
+            short = session_id
+        self.console.print(f"[dim]{self.renderer.status_line()}[/]", highlight=False)
+        self.console.print(f"resume this session with: kodo resume {short}", highlight=False)
 
     def _safely(self, action: Callable[..., Any], *args: Any) -> bool:
         """Runs one prompt or command; a failure is reported and the shell goes on. Returns
@@ -407,41 +457,36 @@ class Shell:
         return True
 
 
-def make_console() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
-def pick_session(shell: Shell, *, limit: int = 10) -> str | None:
-    """Lists recent sessions and asks which to reopen; None when there are none or on cancel."""
+def pick_session(console: Console, read: Callable[[str], str], *, limit: int = 10) -> str | None:
+    """Lists recent sessions the model answered in and asks which to reopen; None when there
+    are none or on cancel."""
     from datetime import datetime
 
-    from kodo.session.store import all_session_files, session_id_of, summarize
+    from kodo.session.store import recent_sessions
 
-    files = all_session_files()[-limit:][::-1]
-    if not files:
-        shell.console.print("no recorded sessions yet")
+    found = recent_sessions(limit)
+    if not found:
+        console.print("no recorded sessions yet")
         return None
-    for number, path in enumerate(files, 1):
-        s = summarize(path)
+    for number, s in enumerate(found, 1):
         when = datetime.fromtimestamp(s.started).strftime("%Y-%m-%d %H:%M")
         prompt = s.first_prompt.splitlines()[0][:60] if s.first_prompt else ""
-        shell.console.print(
-            visible(f"{number:>2}. {when}  {s.session_id[:8]}  {s.model}  {prompt}"),
+        console.print(
+            visible(f"{number:>2}. {when}  {s.session_id[:8]}  {s.model}  {s.cwd}  {prompt}"),
             highlight=False,
             markup=False,
+            soft_wrap=True,  # the terminal wraps a long line; the words stay whole
         )
     while True:
         try:
-            choice = shell.read(f"session to resume [1-{len(files)}, enter to cancel] > ").strip()
+            choice = read(f"session to resume [1-{len(found)}, enter to cancel] > ").strip()
         except (EOFError, KeyboardInterrupt):
             return None
         if not choice:
             return None
-        if choice.isdigit() and 1 <= int(choice) <= len(files):
-            return session_id_of(files[int(choice) - 1])
-        shell.console.print(f"type a number from 1 to {len(files)}", highlight=False)
+        if choice.isdigit() and 1 <= int(choice) <= len(found):
+            return found[int(choice) - 1].session_id
+        console.print(f"type a number from 1 to {len(found)}", highlight=False)
 
 
 def resume_into(shell: Shell, resume: str) -> None:
@@ -494,15 +539,19 @@ def _ask_trust(cwd: Path) -> None:
         print("Ignored for this session (`kodo trust` applies them later).")
 
 
-def _setup(args: argparse.Namespace) -> tuple[Config, Path]:
+def _setup(args: argparse.Namespace, resume: str | None = None) -> tuple[Config, Path]:
+    """Config and workspace; a session being resumed keeps its model unless flags say not."""
     cwd = Path(args.cd or ".").expanduser().resolve()
     if not cwd.is_dir():
         raise ShellError(f"--cd {args.cd}: not a directory")
+    flags = flags_from_args(args)
+    if resume:
+        from kodo.session.resume import recorded_model, resume_flags
+
+        flags = resume_flags(flags, args.config, args.profile, recorded_model(resume))
     try:
         _ask_trust(cwd)
-        config = load_config(
-            cwd, overrides=args.config, flags=flags_from_args(args), profile=args.profile
-        )
+        config = load_config(cwd, overrides=args.config, flags=flags, profile=args.profile)
     except ConfigError as exc:
         raise ShellError(str(exc)) from exc
     return config, cwd
@@ -515,6 +564,8 @@ def run(args: argparse.Namespace) -> int:
     except ShellError as exc:
         print(f"kodo: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from kodo.ui.render import make_console
+
     shell = Shell(config, cwd, make_console())
     shell.console.print(
         f"[bold]kodo[/] [dim]{config.provider} · {config.model} · {cwd}[/]\n"
@@ -528,15 +579,20 @@ def run(args: argparse.Namespace) -> int:
 
 def run_resume(args: argparse.Namespace) -> int:
     """``kodo resume [--last | ID]``: reopen a recorded session with its history shown."""
+    from kodo.ui.render import make_console
+
+    console = make_console()
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    target = "--last" if args.last else args.session
+    target = target or pick_session(console, lambda message: read_line(message, tty))
+    if target is None:
+        return 0
     try:
-        config, cwd = _setup(args)
+        config, cwd = _setup(args, resume=target)
     except ShellError as exc:
         print(f"kodo: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    shell = Shell(config, cwd, make_console())
-    target = "--last" if args.last else args.session or pick_session(shell)
-    if target is None:
-        return 0
+    shell = Shell(config, cwd, console)
     try:
         resume_into(shell, target)
     except ShellError as exc:

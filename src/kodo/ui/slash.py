@@ -141,7 +141,8 @@ def _sandbox(shell: Shell, arg: str) -> None:
     assert session is not None and session.ctx is not None
     config = _updated(shell, sandbox_mode=mode)
     try:
-        executor = create_executor(config, shell.cwd)
+        env = session.login.environment if session.login is not None else None
+        executor = create_executor(config, shell.cwd, env=env)
     except SandboxUnavailable as exc:
         raise _error(f"/sandbox: {exc}") from exc
     old = session.ctx.executor
@@ -200,13 +201,25 @@ def _undo(shell: Shell, arg: str) -> None:
         )
 
 
+def _context_use(shell: Shell) -> str:
+    """How much of the model's context window the conversation fills."""
+    agent = shell.session.agent if shell.session is not None else None
+    if agent is None:
+        return "(starts with the first prompt)"
+    used, window = agent.context_tokens(), agent.window
+    return f"{used:,} of {window:,} tokens ({used / window:.0%}) in the context window"
+
+
 def _status(shell: Shell, arg: str) -> None:
     c = shell.config
     session = shell.session
+    r = shell.renderer
     lines = [
         f"model     {c.model} ({c.provider}{', ' + c.base_url if c.base_url else ''})",
-        f"tokens    {shell.renderer.status_line()}",
-        f"sandbox   {c.sandbox_mode}{' + network' if c.network_access else ''}",
+        f"tokens    {r.tokens_in:,} in / {r.tokens_out:,} out",
+        f"cost      {r.cost_text()}",
+        f"context   {_context_use(shell)}",
+        f"sandbox   {c.sandbox_mode}, network {c.network_mode}",
         f"approvals {c.approval_policy}",
         f"workspace {shell.cwd}",
         f"session   {session.path if session else '(starts with the first prompt)'}",
@@ -233,7 +246,7 @@ def _new(shell: Shell, arg: str) -> None:
 def _resume(shell: Shell, arg: str) -> None:
     from kodo.ui.shell import pick_session, resume_into
 
-    target = arg.strip() or pick_session(shell)
+    target = arg.strip() or pick_session(shell.console, shell.read)
     if target:
         resume_into(shell, target)
 

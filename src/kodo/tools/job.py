@@ -1,0 +1,202 @@
+"""``job``: hand work to a cluster (Slurm, Ray, Kubernetes), watch it and read why it failed.
+
+Waiting happens here, not in the model: a ``wait`` may last hours and costs no tokens; each
+change of state is an event the person sees. Submitting and cancelling use the person's
+allocation from outside the sandbox, so they go through the approval gate; a failed job's logs
+are diagnosed before the model sees them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from kodo.tools.base import ToolContext, ToolOutput
+
+HEARTBEAT_S = 60.0
+CARD_LINES = 5
+
+
+class JobArgs(BaseModel):
+    action: Literal["submit", "status", "logs", "wait", "cancel", "list"]
+    cluster: str | None = Field(
+        None, description="A cluster from the person's config; not needed when there is one."
+    )
+    target: str | None = Field(
+        None,
+        description="submit: the sbatch script (slurm), the entrypoint command run in the "
+        "working directory (ray), or the Job manifest file (kubernetes).",
+    )
+    job_id: str | None = Field(None, description="The job (not needed for submit and list).")
+    tail: int = Field(40, ge=1, le=1000, description="logs: lines per log file, rank or pod.")
+    until: Literal["change", "finish"] = Field(
+        "finish", description="wait: until the job finishes, or until its state changes."
+    )
+    pattern: str | None = Field(
+        None, description="wait: also stop when this regular expression shows in the logs."
+    )
+    timeout_s: int = Field(3600, ge=1, le=7 * 86400, description="wait: give up after this.")
+
+
+class JobTool:
+    name: ClassVar[str] = "job"
+    description: ClassVar[str] = (
+        "Run long work on the person's cluster and wait for it without spending turns: submit "
+        "an sbatch script / Ray entrypoint / Kubernetes manifest, then wait (until it finishes, "
+        "its state changes or a log pattern appears), status, logs, cancel, list. A failed job "
+        "comes back with a diagnosis of its logs (culprit, evidence, fixes)."
+    )
+    Args: ClassVar[type[BaseModel]] = JobArgs
+
+    def __init__(self) -> None:
+        self.submitted: dict[str, tuple[str, Path]] = {}  # job id -> (cluster, working dir)
+
+    def run(self, args: JobArgs, ctx: ToolContext) -> ToolOutput:
+        from kodo.jobs.model import ClusterError
+
+        clusters = ctx.config.clusters
+        if not clusters:
+            return ToolOutput(
+                "error: no clusters are configured. The person adds [clusters.NAME] with "
+                'kind = "slurm" | "ray" | "kubernetes" to their own kodo config.',
+                ok=False,
+            )
+        if args.action == "list":
+            return self._list(ctx)
+        name = args.cluster or (self.submitted.get(args.job_id or "", ("", None))[0] or None)
+        if name is None and len(clusters) == 1:
+            name = next(iter(clusters))
+        if name not in clusters:
+            known = ", ".join(sorted(clusters))
+            return ToolOutput(f"error: say which cluster: one of {known}.", ok=False)
+        try:
+            return self._act(args, ctx, name)
+        except ClusterError as exc:
+            return ToolOutput(f"error: {exc}", ok=False)
+
+    def _act(self, args: JobArgs, ctx: ToolContext, name: str) -> ToolOutput:
+        from kodo.jobs.backend import backend_for
+        from kodo.jobs.client import client_env
+
+        cluster = ctx.config.clusters[name]
+        withheld = [ctx.config.api_key_env] if ctx.config.api_key_env else []
+        backend = backend_for(cluster, client_env(withheld))
+        if args.action == "submit":
+            return self._submit(args, ctx, name, backend)
+        if not args.job_id:
+            return ToolOutput(f"error: action {args.action} needs a job_id.", ok=False)
+        job_id = args.job_id
+        if args.action == "status":
+            status = backend.status(job_id)
+            return ToolOutput(status.line(), metadata={"job_id": job_id, "state": status.state})
+        if args.action == "logs":
+            return ToolOutput(_show_logs(backend.logs(job_id, args.tail)) or "(no logs yet)")
+        if args.action == "cancel":
+            argv = [*_client_word(cluster.kind, "cancel"), job_id]
+            decision = _gate(ctx).before_job(name, argv, ctx.cwd, "cancellation of a job")
+            if not decision.run:
+                return ToolOutput(f"error: {decision.message}", ok=False)
+            backend.cancel(job_id)
+            return ToolOutput(f"job {job_id}: cancel requested", metadata={"job_id": job_id})
+        return self._wait(args, ctx, name, backend)
+
+    def _submit(self, args: JobArgs, ctx: ToolContext, name: str, backend) -> ToolOutput:
+        from kodo.events import JobStatus as JobEvent
+
+        if not args.target:
+            return ToolOutput("error: submit needs a target.", ok=False)
+        kind = ctx.config.clusters[name].kind
+        argv = [*_client_word(kind, "submit"), args.target]
+        decision = _gate(ctx).before_job(name, argv, ctx.cwd, "submission of a job")
+        if not decision.run:
+            return ToolOutput(f"error: {decision.message}", ok=False)
+        job_id = backend.submit(args.target, ctx.cwd)
+        self.submitted[job_id] = (name, ctx.cwd)
+        ctx.emit(JobEvent(cluster=name, job_id=job_id, state="submitted", workdir=str(ctx.cwd)))
+        return ToolOutput(
+            f"submitted job {job_id} to {name}. Use action wait to wait for it (no turns spent).",
+            metadata={"job_id": job_id, "cluster": name},
+        )
+
+    def _wait(self, args: JobArgs, ctx: ToolContext, name: str, backend) -> ToolOutput:
+        from kodo.events import JobStatus as JobEvent
+        from kodo.jobs.triage import TRIAGE_TAIL_LINES, triage
+        from kodo.jobs.wait import wait_for
+
+        job_id = args.job_id or ""
+        started = time.monotonic()
+        last: dict[str, object] = {"state": None, "beat": started}
+
+        def seen(status) -> None:
+            now = time.monotonic()
+            changed = status.state != last["state"]
+            if not changed and now - float(last["beat"]) < HEARTBEAT_S:  # type: ignore[arg-type]
+                return
+            last.update(state=status.state, beat=now)
+            tail = _last_lines(backend, job_id) if status.state == "running" else []
+            ctx.emit(
+                JobEvent(
+                    cluster=name,
+                    job_id=job_id,
+                    state=status.state,
+                    detail=status.line(),
+                    elapsed_s=round(now - started, 1),
+                    last_lines=tail,
+                    heartbeat=not changed,
+                )
+            )
+
+        result = wait_for(
+            backend,
+            job_id,
+            timeout_s=args.timeout_s,
+            poll_s=ctx.config.clusters[name].poll_s,
+            until=args.until,
+            pattern=args.pattern,
+            stop=ctx.cancel,
+            on_status=seen,
+        )
+        text = result.line()
+        status = result.status
+        if status.state in ("failed", "timeout"):
+            text += "\n" + triage(status, backend.logs(job_id, TRIAGE_TAIL_LINES))
+        meta = {"job_id": job_id, "state": status.state, "end": result.end}
+        return ToolOutput(text, ok=status.state not in ("failed", "timeout"), metadata=meta)
+
+    def _list(self, ctx: ToolContext) -> ToolOutput:
+        if not self.submitted:
+            return ToolOutput("no jobs submitted in this session.")
+        lines = [f"{job_id} on {cluster}" for job_id, (cluster, _) in self.submitted.items()]
+        return ToolOutput("\n".join(lines))
+
+
+def _gate(ctx: ToolContext):
+    from kodo.sandbox.approval import gate_for
+
+    return gate_for(ctx)
+
+
+def _client_word(kind: str, action: str) -> list[str]:
+    """What the person is asked about, in the cluster client's own words."""
+    words = {
+        ("slurm", "submit"): ["sbatch"],
+        ("slurm", "cancel"): ["scancel"],
+        ("ray", "submit"): ["ray", "job", "submit", "--"],
+        ("ray", "cancel"): ["ray", "job", "stop"],
+        ("kubernetes", "submit"): ["kubectl", "create", "-f"],
+        ("kubernetes", "cancel"): ["kubectl", "delete", "job"],
+    }
+    return list(words[(kind, action)])
+
+
+def _last_lines(backend, job_id: str) -> list[str]:
+    lines: list[str] = []
+    for text in backend.logs(job_id, CARD_LINES).values():
+        lines += text.splitlines()
+    return lines[-CARD_LINES:]
+
+
+def _show_logs(logs: dict[str, str]) -> str:
+    return "\n\n".join(f"== {source}\n{text}" for source, text in logs.items() if text.strip())

@@ -1,0 +1,120 @@
+"""The ``job`` tool through the real ``kodo exec``: a scripted model submits to the real test
+Slurm cluster, waits without spending turns, and gets a failed job back already diagnosed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.e2e.harness import exec_args, kodo_env, run_kodo
+from tests.fakes.openai_server import ScriptedOpenAIServer
+from tests.fakes.script import Call, Reply
+
+OOM_JOB = """#!/bin/bash
+#SBATCH --output=train-%j.out
+echo "[rank0]: epoch 1 step 10 loss 2.31"
+echo "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 GiB. GPU 0 has a \
+total capacity of 79.10 GiB of which 3.19 GiB is free." >&2
+exit 1
+"""
+
+
+def user_config(home: Path, *, allow_sbatch: bool) -> None:
+    text = '[clusters.lab]\nkind = "slurm"\npartition = "debug"\npoll_s = 0.5\n'
+    if allow_sbatch:
+        text += '[[approval.rules]]\npattern = ["sbatch", "**"]\ndecision = "allow"\n'
+    (home / "config.toml").write_text(text)
+
+
+def tool_output(request: dict) -> str:
+    return next(m["content"] for m in reversed(request["messages"]) if m["role"] == "tool")
+
+
+def test_submit_wait_and_a_diagnosed_failure(slurm, kodo_home: Path, tmp_path: Path) -> None:
+    user_config(kodo_home, allow_sbatch=True)
+    (tmp_path / "train.sh").write_text(OOM_JOB)
+    seen: list[str] = []
+
+    def wait(request: dict) -> Reply:
+        job_id = re.search(r"submitted job (\d+)", tool_output(request))[1]
+        return Reply(tool_calls=[Call("job", {"action": "wait", "job_id": job_id})])
+
+    def finish(request: dict) -> Reply:
+        seen.append(tool_output(request))
+        return Reply(text="The job ran out of GPU memory; I will lower the batch size.")
+
+    script = [Reply(tool_calls=[Call("job", {"action": "submit", "target": "train.sh"})])]
+    with ScriptedOpenAIServer([*script, wait, finish]) as srv:
+        run = run_kodo(
+            exec_args(srv.base_url, "train it on the cluster"),
+            cwd=tmp_path,
+            env=kodo_env(SLURM_CONF=slurm["SLURM_CONF"]),
+            timeout=180,
+        )
+    assert run.returncode == 0, run.stderr
+    assert len(srv.requests) == 3  # the wait cost no model turn
+    offered = [t["function"]["name"] for t in srv.requests[0]["tools"]]
+    assert "job" in offered
+    states = [(e["state"], e["heartbeat"]) for e in run.of_type("job_status")]
+    assert states[0] == ("submitted", False) and states[-1] == ("failed", False)
+    wait_output = seen[0]
+    assert "failed exit 1 reason: NonZeroExitCode" in wait_output
+    assert "diagnosis: gpu_oom" in wait_output
+    assert "evidence: torch.OutOfMemoryError: CUDA out of memory" in wait_output
+    assert "fix:" in wait_output
+
+
+def test_submission_needs_the_person(slurm, kodo_home: Path, tmp_path: Path) -> None:
+    user_config(kodo_home, allow_sbatch=False)
+    (tmp_path / "train.sh").write_text("#!/bin/bash\ntrue\n")
+    script = [
+        Reply(tool_calls=[Call("job", {"action": "submit", "target": "train.sh"})]),
+        Reply(text="I could not submit."),
+    ]
+    with ScriptedOpenAIServer(script) as srv:
+        run = run_kodo(
+            exec_args(srv.base_url, "train it"),
+            cwd=tmp_path,
+            env=kodo_env(SLURM_CONF=slurm["SLURM_CONF"]),
+        )
+    (result,) = run.tool_results
+    assert not result["ok"]
+    assert "needs the person's approval" in result["output"]
+    assert 'pattern = ["sbatch", "**"]' in result["output"]
+    assert run.of_type("job_status") == []
+
+
+def test_a_project_cannot_add_a_cluster(kodo_home: Path, tmp_path: Path) -> None:
+    (tmp_path / ".kodo").mkdir()
+    (tmp_path / ".kodo" / "config.toml").write_text('[clusters.evil]\nkind = "slurm"\n')
+    from kodo.config import load_config, read_project_config
+    from kodo.trust import TrustStore
+
+    TrustStore(kodo_home).trust(read_project_config(tmp_path))
+    assert load_config(tmp_path).clusters == {}
+
+
+def test_kodo_clusters_and_kodo_jobs(slurm, kodo_home: Path, tmp_path: Path) -> None:
+    user_config(kodo_home, allow_sbatch=True)
+    (kodo_home / "config.toml").write_text(
+        (kodo_home / "config.toml").read_text()
+        + '[clusters.gone]\nkind = "ray"\naddress = "http://127.0.0.1:9"\n'
+    )
+    env = kodo_env(SLURM_CONF=slurm["SLURM_CONF"], RAY_AUTH_MODE="disabled")
+    clusters = run_kodo(["clusters"], cwd=tmp_path, env=env)
+    assert clusters.returncode == 1  # one is unreachable
+    assert "lab\tslurm\treachable\tslurm: debug*" in clusters.stdout
+    assert "gone\tray\tunreachable" in clusters.stdout
+
+    (tmp_path / "ok.sh").write_text("#!/bin/bash\necho fine\n")
+    script = [
+        Reply(tool_calls=[Call("job", {"action": "submit", "target": "ok.sh", "cluster": "lab"})]),
+        Reply(text="submitted"),
+    ]
+    with ScriptedOpenAIServer(script) as srv:
+        run = run_kodo(exec_args(srv.base_url, "submit it"), cwd=tmp_path, env=env)
+    job_id = run.of_type("job_status")[0]["job_id"]
+    jobs = run_kodo(["jobs"], cwd=tmp_path, env=env)
+    line = next(ln for ln in jobs.stdout.splitlines() if f"\t{job_id}\t" in ln)
+    assert "lab" in line and "last seen submitted" in line
+    assert f"job {job_id}: " in line  # asked of the cluster now
