@@ -225,3 +225,20 @@ def test_gpu_devices_are_bound_in(sandbox, workspace: Path, monkeypatch) -> None
     assert argv[argv.index("/dev/full") - 1] == "--dev-bind"
     result = sh(sandbox(), "head -c 3 /dev/full | od -An -c", workspace)
     assert result.exit_code == 0 and "\\0" in result.output
+
+
+def test_a_host_socket_that_vanishes_before_bwrap_binds_it(sandbox, base: Path, monkeypatch):
+    """A daemon's socket listed in /proc/net/unix can be gone by the time bwrap masks it; the
+    sandbox is then started again with a fresh list instead of failing the session."""
+    gone = base / "daemon.sock"  # never created: the socket vanished
+    real = mounts.host_sockets
+    calls: list[int] = []
+
+    def listed_then_gone() -> list[Path]:
+        calls.append(1)
+        return [gone, *real()] if len(calls) == 1 else real()
+
+    monkeypatch.setattr(mounts, "host_sockets", listed_then_gone)
+    ex = sandbox()
+    assert sh(ex, "echo up", base / "ws").output == "up\n"
+    assert len(calls) == 2  # the first bwrap failed on the vanished socket, the second ran

@@ -288,6 +288,15 @@ class BwrapExecutor:
     def _ensure_started(self) -> None:
         if not self._box_started:
             self._box_started = True
+            self._start(self._box)
+
+    def _start(self, box: _Sandbox) -> None:
+        """Waits for ``box``, starting a fresh one once if it failed: a host socket it was to
+        mask can vanish between reading ``/proc/net/unix`` and bwrap binding over it."""
+        try:
+            box.started()
+        except SandboxUnavailable:
+            self._box = self._new_box()
             self._box.started()
 
     def _scrubbed(self, base: Mapping[str, str] | None) -> dict[str, str]:
@@ -333,7 +342,7 @@ class BwrapExecutor:
                 note = MASKS_CHANGED.format(paths=", ".join(changed))
             self._box.close()
             self._box = self._new_box()
-            self._box.started()
+            self._start(self._box)
             return self._box, note
 
     def run(
