@@ -4,11 +4,13 @@ Slurm cluster, waits without spending turns, and gets a failed job back already 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from tests.e2e.harness import exec_args, kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
+from tests.ui.tmux import TmuxShell
 
 OOM_JOB = """#!/bin/bash
 #SBATCH --output=train-%j.out
@@ -118,3 +120,41 @@ def test_kodo_clusters_and_kodo_jobs(slurm, kodo_home: Path, tmp_path: Path) -> 
     line = next(ln for ln in jobs.stdout.splitlines() if f"\t{job_id}\t" in ln)
     assert "lab" in line and "last seen submitted" in line
     assert f"job {job_id}: " in line  # asked of the cluster now
+
+
+def test_the_shell_shows_the_wait_and_esc_stops_waiting_not_the_job(
+    slurm, kodo_home: Path, tmp_path: Path
+) -> None:
+    user_config(kodo_home, allow_sbatch=True)
+    body = 'for i in $(seq 1 600); do echo "epoch $i loss 0.$i"; sleep 0.5; done'
+    (tmp_path / "long.sh").write_text(f"#!/bin/bash\n#SBATCH --output=long-%j.out\n{body}\n")
+
+    def wait(request: dict) -> Reply:
+        job_id = re.search(r"submitted job (\d+)", tool_output(request))[1]
+        return Reply(tool_calls=[Call("job", {"action": "wait", "job_id": job_id})])
+
+    script = [
+        Reply(tool_calls=[Call("job", {"action": "submit", "target": "long.sh"})]),
+        wait,
+    ]
+    env = kodo_env(SLURM_CONF=slurm["SLURM_CONF"])
+    args = ["--provider", "openai-chat", "-m", "scripted"]
+    with ScriptedOpenAIServer(script) as srv:
+        term = TmuxShell([*args, "--base-url", srv.base_url], cwd=tmp_path, env=env)
+        try:
+            term.wait_prompt()
+            start = term.mark()
+            term.type("train on the cluster")
+            screen = term.wait_for(r"waiting for job \d+ on lab \(running\)", after=start)
+            job_id = re.search(r"waiting for job (\d+)", screen[start:])[1]
+            term.wait_for(r"│ epoch \d+ loss", after=start)  # the job's last lines, live
+            term.keys("Escape")  # ends the wait and the turn; the person can talk to the model
+            term.wait_for(r"interrupted: the session goes on", after=start)
+            term.wait_prompt(after=start)
+        finally:
+            term.close()
+    state = subprocess.run(
+        ["scontrol", "show", "job", "-o", job_id], env=env, capture_output=True, text=True
+    ).stdout
+    subprocess.run(["scancel", job_id], env=env)
+    assert "JobState=RUNNING" in state

@@ -34,7 +34,7 @@ class JobStatus:
         parts = [f"job {self.job_id}: {self.state}"]
         if self.raw_state and self.raw_state.lower() != self.state:
             parts.append(f"({self.raw_state})")
-        if self.exit_code is not None:
+        if self.exit_code is not None and self.finished:
             parts.append(f"exit {self.exit_code}")
         if self.reason:
             parts.append(f"reason: {self.reason}")

@@ -37,6 +37,7 @@ class TurnControl:
     def __init__(self) -> None:
         self._event = threading.Event()
         self.executors: list[InterruptibleExecutor] = []
+        self.tool_cancel: threading.Event | None = None  # the running tool's, set on interrupt
 
     @property
     def interrupted(self) -> bool:
@@ -44,11 +45,15 @@ class TurnControl:
 
     def reset(self) -> None:
         self._event.clear()
+        if self.tool_cancel is not None:
+            self.tool_cancel.clear()
 
     def interrupt(self) -> None:
         self._event.set()
         for executor in list(self.executors):
             executor.kill_running()
+        if self.tool_cancel is not None:
+            self.tool_cancel.set()  # a tool's long wait (the job tool) returns at once
 
     def check(self) -> None:
         if self._event.is_set():
@@ -241,6 +246,7 @@ class InterruptibleTools:
     def dispatch(self, name: str, raw_arguments: str, ctx: ToolContext) -> ToolOutput:
         if self.control.interrupted:
             return ToolOutput(INTERRUPTED_TOOL, ok=False)
+        self.control.tool_cancel = ctx.cancel
         return self.inner.dispatch(name, raw_arguments, ctx)
 
     def __getattr__(self, name: str) -> Any:

@@ -18,6 +18,7 @@ from kodo.events import (
     Compacted,
     Error,
     Event,
+    JobStatus,
     PlanStep,
     PlanUpdated,
     Retry,
@@ -32,6 +33,8 @@ from kodo.ui.render import (
     PLAN_MARKS,
     command_output_lines,
     describe_call,
+    job_line,
+    job_waiting,
     print_diff,
     print_markdown,
     runs_in_foreground,
@@ -75,6 +78,7 @@ class ShellRenderer:
         self._live: Live | None = None
         self._spinner: Spinner | None = None  # one instance, so its frames advance
         self._running: RunningCommand | None = None
+        self._job: JobStatus | None = None  # a job tool's wait in progress
         self._calls: dict[str, ToolCall] = {}
 
     # -- turn lifecycle (main thread) --
@@ -176,8 +180,13 @@ class ShellRenderer:
             running = self._running
             if running is not None and running.call_id == event.call_id:
                 running.feed(event.text)
+        elif isinstance(event, JobStatus):
+            self._job = event
+            if not event.heartbeat:
+                c.print(job_line(event), style="magenta", highlight=False, markup=False)
         elif isinstance(event, ToolResult):
             self._running = None
+            self._job = None
             self._tool_result(event)
             self._set_activity("thinking")
         elif isinstance(event, PlanUpdated):
@@ -274,7 +283,11 @@ class ShellRenderer:
             parts.append(running.view(spinner, status))
         else:
             elapsed = clock(time.monotonic() - self._since)
-            text = f"{markup_safe(self._activity[:100])} · {elapsed} · {markup_safe(status)}"
+            activity, tail = self._activity[:100], []
+            if self._job is not None:
+                activity, *tail = job_waiting(self._job)
+            text = f"{markup_safe(activity)} · {elapsed} · {markup_safe(status)}"
             spinner.update(text=f"[dim]{text}[/]")
             parts.append(spinner)
+            parts += [markup_safe(line) for line in tail]
         return Group(*parts)

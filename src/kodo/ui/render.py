@@ -20,6 +20,7 @@ from kodo.events import (
     Compacted,
     Error,
     Event,
+    JobStatus,
     PlanUpdated,
     Retry,
     SessionCompleted,
@@ -124,6 +125,17 @@ def _describe_call(name: str, arguments: str) -> str:
     return f"{name} {arguments[:80]}"
 
 
+def job_line(event: JobStatus) -> str:
+    """A job's state as the person sees it, one line per change."""
+    return visible(f"◆ {event.cluster}: {event.detail or f'job {event.job_id}: {event.state}'}")
+
+
+def job_waiting(event: JobStatus) -> list[str]:
+    """The live card of a wait: what it waits for, then the job's last log lines."""
+    head = f"waiting for job {event.job_id} on {event.cluster} ({event.state})"
+    return [visible(head)] + [f"  │ {visible(line)[:200]}" for line in event.last_lines]
+
+
 def command_output_lines(output: str) -> list[str]:
     """The non-blank lines a command printed, without the shell tool's exit-code header."""
     _, sep, body = output.partition("\noutput:\n")
@@ -141,6 +153,7 @@ class ConsoleRenderer:
         self._live: Live | None = None
         self._spinner: Spinner | None = None
         self._running: RunningCommand | None = None
+        self._job: JobStatus | None = None  # the wait in progress, for the live card
         self._since = time.monotonic()
         self.closed = False
 
@@ -167,8 +180,13 @@ class ConsoleRenderer:
             if self._running is not None and self._running.call_id == event.call_id:
                 self._running.feed(event.text)
             return
+        elif isinstance(event, JobStatus):
+            self._job = event
+            if event.heartbeat:
+                return
         elif isinstance(event, ToolResult | AssistantMessage):
             self._running = None
+            self._job = None
             self._since = time.monotonic()
         elif isinstance(event, SessionCompleted):
             self.stop()
@@ -202,7 +220,14 @@ class ConsoleRenderer:
         running = self._running
         if running is not None:
             return running.view(spinner, "ctrl-c stops")  # its title is printed above
-        spinner.update(text=f"[dim]thinking · {clock(time.monotonic() - self._since)}[/]")
+        elapsed = clock(time.monotonic() - self._since)
+        if self._job is not None:
+            from rich.console import Group
+
+            head, *tail = job_waiting(self._job)
+            spinner.update(text=f"[dim]{markup_safe(head)} · {elapsed} · ctrl-c stops[/]")
+            return Group(spinner, *(markup_safe(line) for line in tail))
+        spinner.update(text=f"[dim]thinking · {elapsed}[/]")
         return spinner
 
     def _print(self, event: Event) -> None:
@@ -219,6 +244,8 @@ class ConsoleRenderer:
             c.print(line, style="cyan", highlight=False, markup=False)
         elif isinstance(event, ToolResult):
             self._tool_result(event)
+        elif isinstance(event, JobStatus):
+            c.print(job_line(event), style="magenta", highlight=False, markup=False)
         elif isinstance(event, UserMessage) and event.kind == "nudge":
             c.print(f"↻ {visible(event.text)}", style="dim", highlight=False, markup=False)
         elif isinstance(event, PlanUpdated):
