@@ -13,7 +13,7 @@ import pytest
 from kodo.config import Config
 from kodo.models.base import TextChunk
 from kodo.sandbox.local import LocalExecutor
-from kodo.tools.base import ToolOutput
+from kodo.tools.base import ToolContext, ToolOutput
 from kodo.ui.interrupt import (
     InterruptibleExecutor,
     InterruptibleModel,
@@ -84,7 +84,9 @@ def test_tool_calls_after_an_interrupt_do_not_run() -> None:
 
     control = TurnControl()
     tools = InterruptibleTools(Registry(), control)
-    assert tools.dispatch("t", "{}", None).output == "ran"  # type: ignore[arg-type]
+    ctx = ToolContext(Path("."), Config(), lambda e: None, None)  # type: ignore[arg-type]
+    assert tools.dispatch("t", "{}", ctx).output == "ran"
     control.interrupt()
-    out = tools.dispatch("t", "{}", None)  # type: ignore[arg-type]
+    assert ctx.cancel.is_set()  # a long wait inside the running tool returns at once
+    out = tools.dispatch("t", "{}", ctx)
     assert not out.ok and "interrupted" in out.output and ran == ["t"]
