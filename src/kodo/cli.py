@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--json", action="store_true", help="print events as JSON lines")
     ex.add_argument("--max-turns", type=int, help="stop after this many model turns (default 100)")
     ex.add_argument("--output-last-message", metavar="FILE", help="write the final message here")
+    ex.add_argument(
+        "--done-when",
+        metavar="CONDITION",
+        help='success measured, e.g. "val_acc >= 0.9": the last value the run reported as JSON '
+        "(its job logs, its commands' output) decides",
+    )
     ex.add_argument("--last", action="store_true", help="with 'resume': the most recent session")
     ex.set_defaults(handler="kodo.agent.exec_command:run", fast_exit=True)
 

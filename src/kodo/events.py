@@ -157,6 +157,10 @@ class SessionCompleted(_Event):
     # code succeeded after the last file change (None when the session did not complete).
     claimed_success: bool | None = None
     verified: bool | None = None
+    # ``--done-when "val_acc >= 0.9"``: the condition and whether the metric the run reported
+    # (its job logs, its commands' output) met it.
+    done_when: str | None = None
+    done_met: bool | None = None
 
 
 Event = Annotated[

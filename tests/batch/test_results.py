@@ -23,3 +23,9 @@ def test_torn_line_is_skipped_and_appends_start_fresh(tmp_path: Path) -> None:
 
 def test_no_file_means_no_results(tmp_path: Path) -> None:
     assert read_results(tmp_path) == []
+
+
+def test_a_task_is_ok_only_when_its_measured_condition_was_met() -> None:
+    assert TaskResult(id="a", status="completed", done_met=True).ok
+    assert TaskResult(id="a", status="completed").ok  # no done_when
+    assert not TaskResult(id="a", status="completed", done_met=False).ok

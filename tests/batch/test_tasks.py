@@ -55,6 +55,7 @@ def test_valid_file_resolves_paths_against_the_file(tmp_path: Path) -> None:
         ('{"id": "../up", "prompt": "p", "files": "d"}', "id: use only letters, digits"),
         ('{"id": "x", "prompt": 3, "files": "d"}', "prompt: must be a string, not a number"),
         ('{"id": "x", "prompt": "p", "files": "d", "max_turns": 0}', "max_turns: must be more"),
+        ('{"id": "x", "prompt": "p", "files": "d", "done_when": "acc ~ 1"}', "done_when: --done"),
         ('{"id": "x", "prompt": "p", "files": "d", "timeout_s": "1h"}', "timeout_s: must be a num"),
         ('{"id": "x", "prompt": "p", "files": "d", "resources": 2}', "resources: must be an obj"),
         ('{"id": "x", "prompt": "p", "files": "d", "resources": {"cpu": 2}}', "resources.cpu: "),

@@ -3,8 +3,10 @@ Slurm cluster, waits without spending turns, and gets a failed job back already 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import time
 from pathlib import Path
 
 from tests.e2e.harness import exec_args, kodo_env, run_kodo
@@ -158,3 +160,69 @@ def test_the_shell_shows_the_wait_and_esc_stops_waiting_not_the_job(
     ).stdout
     subprocess.run(["scancel", job_id], env=env)
     assert "JobState=RUNNING" in state
+
+
+def test_done_when_is_measured_from_what_the_run_reported(
+    slurm, kodo_home: Path, tmp_path: Path
+) -> None:
+    user_config(kodo_home, allow_sbatch=True)
+    local = 'python3 -c \'import json; print(json.dumps({"epoch": 3, "val_acc": 0.93}))\''
+    script = [
+        Reply(tool_calls=[Call("shell", {"command": ["bash", "-c", local]})]),
+        Reply(text="Trained; val_acc is 0.93."),
+    ]
+    with ScriptedOpenAIServer(script) as srv:
+        run = run_kodo(
+            exec_args(srv.base_url, "train", "--done-when", "val_acc >= 0.9"), cwd=tmp_path
+        )
+    done = run.of_type("session_completed")[0]
+    assert (done["done_when"], done["done_met"]) == ("val_acc >= 0.9", True)
+    assert "done-when val_acc >= 0.9: met (val_acc = 0.93)" in run.stderr
+
+    (tmp_path / "train.sh").write_text(
+        "#!/bin/bash\n#SBATCH --output=train-%j.out\n"
+        'echo \'{"epoch": 1, "val_acc": 0.95}\'\necho \'{"epoch": 2, "val_acc": 0.62}\'\n'
+    )
+
+    def wait(request: dict) -> Reply:
+        job_id = re.search(r"submitted job (\d+)", tool_output(request))[1]
+        return Reply(tool_calls=[Call("job", {"action": "wait", "job_id": job_id})])
+
+    script = [
+        Reply(tool_calls=[Call("job", {"action": "submit", "target": "train.sh"})]),
+        wait,
+        Reply(text="The model is trained and accurate."),  # a claim the metric contradicts
+    ]
+    with ScriptedOpenAIServer(script) as srv:
+        run = run_kodo(
+            exec_args(srv.base_url, "train", "--done-when", "val_acc >= 0.9"),
+            cwd=tmp_path,
+            env=kodo_env(SLURM_CONF=slurm["SLURM_CONF"]),
+        )
+    done = run.of_type("session_completed")[0]
+    assert done["done_met"] is False  # the last value reported counts, not the best
+    assert "not met (val_acc = 0.62)" in run.stderr
+    bad = run_kodo(exec_args("http://127.0.0.1:9/v1", "x", "--done-when", "acc ~ 1"), cwd=tmp_path)
+    assert bad.returncode == 2 and "expected METRIC OP NUMBER" in bad.stderr
+
+
+def test_resume_reattaches_to_the_sessions_jobs(slurm, kodo_home: Path, tmp_path: Path) -> None:
+    user_config(kodo_home, allow_sbatch=True)
+    (tmp_path / "train.sh").write_text(OOM_JOB)
+    env = kodo_env(SLURM_CONF=slurm["SLURM_CONF"])
+    script = [
+        Reply(tool_calls=[Call("job", {"action": "submit", "target": "train.sh"})]),
+        Reply(text="Submitted; I will check later."),
+    ]
+    with ScriptedOpenAIServer(script) as srv:
+        first = run_kodo(exec_args(srv.base_url, "train it"), cwd=tmp_path, env=env)
+    job_id = first.of_type("job_status")[0]["job_id"]
+    assert "waiting" not in first.stdout
+    time.sleep(3)  # the job ends while no kodo runs
+    with ScriptedOpenAIServer([Reply(text="It ran out of memory.")]) as srv:
+        args = exec_args(srv.base_url, "resume", "--last", "what happened to the job?")
+        again = run_kodo(args, cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    sent = json.dumps(srv.requests[0]["messages"])
+    assert "Cluster jobs of this session, as they are now" in sent
+    assert f"job {job_id}: failed exit 1" in sent and "diagnosis: gpu_oom" in sent

@@ -10,10 +10,12 @@ import argparse
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kodo.config import Config, ConfigError, flags_from_args, load_config, untrusted_warning
+from kodo.jobs.metrics import Condition, ConditionError, RunEvidence, judge
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
             flags = resume_flags(flags, args.config, args.profile, recorded_model(resume))
         config = load_config(cwd, overrides=args.config, flags=flags, profile=args.profile)
-    except (UsageError, ConfigError) as exc:
+        done_when = Condition.parse(args.done_when) if args.done_when else None
+    except (UsageError, ConfigError, ConditionError) as exc:
         print(f"kodo: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if warning := untrusted_warning(cwd):
@@ -73,7 +76,39 @@ def run(args: argparse.Namespace) -> int:
         resume=resume,
         json_output=args.json,
         last_message_file=args.output_last_message,
+        done_when=done_when,
     )
+
+
+def _tee(first: Callable[[Any], None], second: Callable[[Any], None]) -> Callable[[Any], None]:
+    def both(event: Any) -> None:
+        first(event)
+        second(event)
+
+    return both
+
+
+def _judge(condition: Condition, evidence: RunEvidence, config: Config, outcome: Any) -> None:
+    """``--done-when``: success measured from what the run reported, shown and recorded."""
+    from kodo.jobs.client import client_env
+
+    env = client_env(config.api_key_env)
+    verdict = judge(condition, evidence.texts(config.clusters, env))
+    outcome.done_when, outcome.done_met = str(condition), verdict.met
+    print(f"kodo: {verdict.line()}", file=sys.stderr)
+
+
+def _with_jobs_report(path: Path, config: Config, prompt: str) -> str:
+    """A resumed session re-attaches to its cluster jobs: the model hears what they did."""
+    from kodo.jobs.client import client_env
+    from kodo.jobs.command import meanwhile
+
+    env = client_env(config.api_key_env)
+    report = meanwhile(path, config.clusters, env)
+    if report is None:
+        return prompt
+    print(f"kodo: {report}", file=sys.stderr)
+    return f"{report}\n\n{prompt}"
 
 
 def run_session(
@@ -84,6 +119,7 @@ def run_session(
     resume: str | None = None,
     json_output: bool = False,
     last_message_file: str | None = None,
+    done_when: Condition | None = None,
 ) -> int:
     from kodo.agent.loop import RunOutcome
     from kodo.agent.session import SessionSetupError, open_session
@@ -94,12 +130,16 @@ def run_session(
     else:
         console = make_console()
         show = ConsoleRenderer(console, live=console.is_terminal)
+    evidence = RunEvidence()
+    watched = show if done_when is None else _tee(evidence, show)
     try:
-        session = open_session(config, cwd, resume=resume, show=show)
+        session = open_session(config, cwd, resume=resume, show=watched)
     except SessionSetupError as exc:
         print(f"kodo: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
+    if resume and config.clusters:
+        prompt = _with_jobs_report(session.path, config, prompt)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     outcome = RunOutcome("error", error="the session did not start")
     try:
@@ -112,6 +152,8 @@ def run_session(
         traceback.print_exc()
         outcome = RunOutcome("error", error=f"kodo failed: {type(exc).__name__}: {exc}")
     finally:
+        if done_when is not None:
+            _judge(done_when, evidence, config, outcome)
         session.close(outcome)
         if isinstance(show, ConsoleRenderer):
             show.stop()

@@ -63,6 +63,8 @@ class RunOutcome:
     error: str | None = None
     claimed_success: bool | None = None
     verified: bool | None = None
+    done_when: str | None = None  # ``--done-when``: the condition, and whether the run met it
+    done_met: bool | None = None
 
     @property
     def exit_code(self) -> int:

@@ -160,6 +160,8 @@ class Session:
                         error=outcome.error,
                         claimed_success=outcome.claimed_success,
                         verified=outcome.verified,
+                        done_when=outcome.done_when,
+                        done_met=outcome.done_met,
                     )
                 )
                 self.writer.close()

@@ -36,12 +36,18 @@ class TaskResult(BaseModel):
     wall_s: float = 0.0
     model: str | None = None
     tests_passed: bool | None = None  # None: the task has no test command
+    done_met: bool | None = None  # None: the task has no done_when
     error: str | None = None
 
     @property
     def ok(self) -> bool:
-        """Done and verified: the agent completed and the tests (if any) pass."""
-        return self.status == "completed" and self.tests_passed is not False
+        """Done and verified: the agent completed, the tests (if any) pass and the measured
+        condition (if any) was met."""
+        return (
+            self.status == "completed"
+            and self.tests_passed is not False
+            and self.done_met is not False
+        )
 
 
 class ResultsLog:

@@ -78,6 +78,8 @@ def _exec_argv(task: Task, opts: RunOptions, ws: Path) -> list[str]:
     argv += opts.exec_args
     if task.max_turns:  # after the batch-wide value: the task's own wins
         argv += ["--max-turns", str(task.max_turns)]
+    if task.done_when:
+        argv += ["--done-when", task.done_when]
     return [*argv, "-"]
 
 
@@ -89,6 +91,7 @@ class _Summary:
     turns: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    done_met: bool | None = None
 
 
 def summarize_events(path: Path) -> _Summary:
@@ -109,6 +112,7 @@ def summarize_events(path: Path) -> _Summary:
             s.output_tokens = int(event.get("total_output_tokens", s.output_tokens))
         elif kind == "session_completed":
             s.status, s.exit_code, s.error = event["status"], event["exit_code"], event.get("error")
+            s.done_met = event.get("done_met")
     return s
 
 
@@ -251,3 +255,4 @@ def _agent(
         result.error = f"kodo exited {code} without finishing: {_tail(stderr)}"
     else:
         result.status, result.error = s.status, s.error  # type: ignore[assignment]
+        result.done_met = s.done_met

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
+from kodo.jobs.metrics import Condition
+
 
 class TaskFileError(Exception):
     """A TASKS.jsonl that cannot be run; the message names the line and the problem."""
@@ -42,8 +44,16 @@ class Task(BaseModel):
     base_url: str | None = None
     config: list[str] = Field(default_factory=list)  # extra ``-c KEY=VALUE`` for kodo exec
     max_turns: int | None = Field(default=None, gt=0)
+    done_when: str | None = None  # e.g. "val_acc >= 0.9": measured from what the run reported
     timeout_s: float = Field(default=1800.0, gt=0)
     resources: Resources = Field(default_factory=Resources)
+
+    @field_validator("done_when")
+    @classmethod
+    def _condition(cls, text: str | None) -> str | None:
+        if text is not None:
+            Condition.parse(text)  # a ConditionError (a ValueError) says what is expected
+        return text
 
     @field_validator("ref")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from kodo.jobs.model import ClusterError
 
@@ -13,10 +13,10 @@ MODEL_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 CLIENT_TIMEOUT_S = 60.0
 
 
-def client_env(withheld: Iterable[str] = ()) -> dict[str, str]:
-    """The host environment minus the model keys (and ``api_key_env``): schedulers and
-    kubectl need the person's own credentials, never the model provider's."""
-    drop = {*MODEL_KEYS, *withheld}
+def client_env(api_key_env: str | None = None) -> dict[str, str]:
+    """The host environment minus the model keys (and the configured ``api_key_env``):
+    schedulers and kubectl need the person's own credentials, never the model provider's."""
+    drop = {*MODEL_KEYS, api_key_env}
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 

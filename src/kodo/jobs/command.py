@@ -30,7 +30,7 @@ def run_clusters(args: argparse.Namespace) -> int:
             '"kubernetes" to $KODO_HOME/config.toml'
         )
         return 0
-    env = client_env([config.api_key_env] if config.api_key_env else [])
+    env = client_env(config.api_key_env)
     failed = 0
     for name, cluster in sorted(config.clusters.items()):
         try:
@@ -41,19 +41,54 @@ def run_clusters(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def jobs_in(path: Path) -> list[JobStatusEvent]:
+    """The last recorded event of each job of one session, in submission order."""
+    from kodo.events import JobStatus as JobStatusEvent
+    from kodo.session.store import read_events
+
+    last: dict[tuple[str, str], JobStatusEvent] = {}
+    for event in read_events(path):
+        if isinstance(event, JobStatusEvent):
+            last[(event.cluster, event.job_id)] = event
+    return list(last.values())
+
+
 def recorded_jobs(limit: int) -> list[tuple[str, JobStatusEvent]]:
     """(session id, the last event of each job) for the jobs of the ``limit`` newest sessions."""
-    from kodo.events import JobStatus as JobStatusEvent
-    from kodo.session.store import all_session_files, read_events, session_id_of
+    from kodo.session.store import all_session_files, session_id_of
 
-    found: list[tuple[str, JobStatusEvent]] = []
-    for path in all_session_files()[-limit:]:
-        last: dict[tuple[str, str], JobStatusEvent] = {}
-        for event in read_events(path):
-            if isinstance(event, JobStatusEvent):
-                last[(event.cluster, event.job_id)] = event
-        found += [(session_id_of(path), e) for e in last.values()]
-    return found
+    return [
+        (session_id_of(path), event)
+        for path in all_session_files()[-limit:]
+        for event in jobs_in(path)
+    ]
+
+
+def meanwhile(path: Path, clusters: dict, env: dict[str, str]) -> str | None:
+    """What a resumed session's jobs did while it was closed, failures diagnosed; None when it
+    had no jobs. Said to the model with the next prompt, so it picks up where the jobs are."""
+    from kodo.jobs.triage import TRIAGE_TAIL_LINES, triage
+
+    lines = []
+    for event in jobs_in(path):
+        cluster = clusters.get(event.cluster)
+        if cluster is None:
+            lines.append(
+                f"- job {event.job_id} on {event.cluster}: that cluster is no longer configured"
+            )
+            continue
+        try:
+            backend = backend_for(cluster, env)
+            status = backend.status(event.job_id)
+            lines.append(f"- {status.line()} (on {event.cluster}; last seen {event.state})")
+            if status.state in ("failed", "timeout"):
+                report = triage(status, backend.logs(event.job_id, TRIAGE_TAIL_LINES))
+                lines += [f"  {line}" for line in report.splitlines()]
+        except ClusterError as exc:
+            lines.append(f"- job {event.job_id} on {event.cluster}: cannot ask ({exc})")
+    if not lines:
+        return None
+    return "Cluster jobs of this session, as they are now:\n" + "\n".join(lines)
 
 
 def run_jobs(args: argparse.Namespace) -> int:
@@ -68,7 +103,7 @@ def run_jobs(args: argparse.Namespace) -> int:
     if not jobs:
         print("no cluster jobs in recent sessions")
         return 0
-    env = client_env([config.api_key_env] if config.api_key_env else [])
+    env = client_env(config.api_key_env)
     for session, event in jobs:
         cluster = config.clusters.get(event.cluster)
         now = "cluster not configured"

@@ -5,6 +5,7 @@ or in a metrics file; the last value of the named metric decides."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import operator
 import re
@@ -74,3 +75,34 @@ def last_value(texts: Iterable[str], metric: str) -> float | None:
 
 def judge(condition: Condition, texts: Iterable[str]) -> Verdict:
     return Verdict(condition, last_value(texts, condition.metric))
+
+
+class RunEvidence:
+    """Watches a session's events for what it reported: its tools' output and its jobs, whose
+    logs are read at the end (a training job's metrics are in its logs, not in the chat)."""
+
+    def __init__(self) -> None:
+        self.outputs: list[str] = []
+        self.jobs: list[tuple[str, str]] = []  # (cluster, job id), in order
+
+    def __call__(self, event: object) -> None:
+        from kodo.events import JobStatus, ToolResult
+
+        if isinstance(event, ToolResult):
+            self.outputs.append(event.output)
+        elif isinstance(event, JobStatus) and (event.cluster, event.job_id) not in self.jobs:
+            self.jobs.append((event.cluster, event.job_id))
+
+    def texts(self, clusters: dict, env: dict[str, str]) -> list[str]:
+        """The outputs, then the logs of the session's last job (a job that cannot be asked
+        any more only loses its logs)."""
+        from kodo.jobs.backend import backend_for
+        from kodo.jobs.model import ClusterError
+
+        texts = list(self.outputs)
+        if self.jobs:
+            name, job_id = self.jobs[-1]
+            if name in clusters:
+                with contextlib.suppress(ClusterError):
+                    texts += backend_for(clusters[name], env).logs(job_id, 5_000).values()
+        return texts

@@ -81,8 +81,7 @@ class JobTool:
         from kodo.jobs.client import client_env
 
         cluster = ctx.config.clusters[name]
-        withheld = [ctx.config.api_key_env] if ctx.config.api_key_env else []
-        backend = backend_for(cluster, client_env(withheld))
+        backend = backend_for(cluster, client_env(ctx.config.api_key_env))
         if args.action == "submit":
             return self._submit(args, ctx, name, backend)
         if not args.job_id:

@@ -124,6 +124,7 @@ class Shell:
         self.control: TurnControl = TurnControl()
         self.approver: InlineApprover = InlineApprover()
         self.typeahead = TypeAhead()
+        self.jobs_report: str | None = None
         self.renderer: ShellRenderer = ShellRenderer(console, config.prices, config.model)
         self.session: Session | None = None
         self.checkpoints: Checkpoints | None = None
@@ -238,6 +239,8 @@ class Shell:
     def run_turn(self, prompt: str) -> None:
         agent = self.agent()
         self._checkpoint()
+        if self.jobs_report:  # a resumed session's jobs, told to the model with the next prompt
+            prompt, self.jobs_report = f"{self.jobs_report}\n\n{prompt}", None
         self._run_job(lambda: agent.run(prompt))
 
     def _checkpoint(self) -> None:
@@ -512,6 +515,15 @@ def resume_into(shell: Shell, resume: str) -> None:
             markup=False,
         )
     shell._opened = session
+    if shell.config.clusters:
+        from kodo.jobs.client import client_env
+        from kodo.jobs.command import meanwhile
+
+        config = shell.config
+        report = meanwhile(session.path, config.clusters, client_env(config.api_key_env))
+        if report:
+            shell.console.print(visible(report), style="magenta", highlight=False, markup=False)
+            shell.jobs_report = report
 
 
 def _ask_trust(cwd: Path) -> None:
