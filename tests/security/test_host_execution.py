@@ -7,25 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.batch.scripted import batch_env, kodo_batch, results_by_id
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Reply
-
-
-@pytest.fixture
-def bait() -> Iterator[Path]:
-    """Outside the workspace and outside /tmp (private inside the sandbox)."""
-    path = Path(tempfile.mkdtemp(prefix="kodo-bait-", dir="/var/tmp"))
-    yield path
-    for child in path.iterdir():
-        child.unlink()
-    path.rmdir()
 
 
 def planted_module(folder: Path, marker: Path) -> None:

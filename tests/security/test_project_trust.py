@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +18,6 @@ from tests.e2e.harness import kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
 from tests.ui.tmux import TmuxShell
-
-
-@pytest.fixture
-def bait() -> Iterator[Path]:
-    """Outside the workspace and outside /tmp (private inside the sandbox)."""
-    path = Path(tempfile.mkdtemp(prefix="kodo-bait-", dir="/var/tmp"))
-    yield path
-    for child in path.iterdir():
-        child.unlink()
-    path.rmdir()
 
 
 def hostile(workspace: Path, text: str) -> Path:

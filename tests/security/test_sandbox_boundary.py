@@ -13,10 +13,8 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,40 +41,12 @@ pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bub
 
 
 @pytest.fixture
-def base() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="kodo-boundary-", dir="/var/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def workspace(base: Path) -> Path:
-    ws = base / "ws"
-    ws.mkdir()
-    return ws
-
-
-@pytest.fixture
 def home(base: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A HOME of our own, so credential bait never touches the person's."""
     path = base / "home"
     path.mkdir()
     monkeypatch.setenv("HOME", str(path))
     return path
-
-
-@pytest.fixture
-def sandbox(workspace: Path) -> Iterator[Callable[..., BwrapExecutor]]:
-    made: list[BwrapExecutor] = []
-
-    def make(**config: object) -> BwrapExecutor:
-        ex = BwrapExecutor(Config(**config), workspace)
-        made.append(ex)
-        return ex
-
-    yield make
-    for ex in made:
-        ex.close()
 
 
 def run(ex, argv: list[str], cwd: Path, timeout_s: float = 30.0):

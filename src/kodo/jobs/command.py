@@ -13,16 +13,24 @@ from kodo.jobs.client import client_env
 from kodo.jobs.model import ClusterError
 
 if TYPE_CHECKING:
+    from kodo.config import Config
     from kodo.events import JobStatus as JobStatusEvent
 
 
-def run_clusters(args: argparse.Namespace) -> int:
+def _config() -> Config | None:
+    """The person's config as seen from here; None (the error printed) when it cannot load."""
     from kodo.config import ConfigError, load_config
 
     try:
-        config = load_config(Path.cwd())
+        return load_config(Path.cwd())
     except ConfigError as exc:
         print(f"kodo: {exc}", file=sys.stderr)
+        return None
+
+
+def run_clusters(args: argparse.Namespace) -> int:
+    config = _config()
+    if config is None:
         return 2
     if not config.clusters:
         print(
@@ -92,12 +100,8 @@ def meanwhile(path: Path, clusters: dict, env: dict[str, str]) -> str | None:
 
 
 def run_jobs(args: argparse.Namespace) -> int:
-    from kodo.config import ConfigError, load_config
-
-    try:
-        config = load_config(Path.cwd())
-    except ConfigError as exc:
-        print(f"kodo: {exc}", file=sys.stderr)
+    config = _config()
+    if config is None:
         return 2
     jobs = recorded_jobs(args.limit)
     if not jobs:
