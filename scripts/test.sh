@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: install kodo, then what only the tests need, then lint, format check,
-# tests.
+# type check, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
@@ -20,4 +20,5 @@ apt_install "${need[@]}"
   npm ci --prefix tests/mcp/servers --no-audit --no-fund --loglevel=error
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 .venv/bin/python -m pytest -q "$@"

@@ -40,6 +40,37 @@ def test_precedence_home_project_profile_env_override_flag(
     assert load_config(tmp_path, overrides=["model=o"], flags={"model": "flag"}).model == "flag"
 
 
+def test_each_level_beats_the_one_below(
+    tmp_path: Path, kodo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """defaults < user config < project config < profile < KODO_* env < -c < flags, one key."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert load_config(tmp_path).model == "gpt-5"
+    write(kodo_home / "config.toml", 'model = "user"\n')
+    assert load_config(tmp_path).model == "user"
+    write(
+        tmp_path / ".kodo" / "config.toml", 'model = "project"\n[profiles.p]\nmodel = "profile"\n'
+    )
+    TrustStore(kodo_home).trust(read_project_config(tmp_path))
+    assert load_config(tmp_path).model == "project"
+    assert load_config(tmp_path, profile="p").model == "profile"
+    monkeypatch.setenv("KODO_MODEL", "env")
+    assert load_config(tmp_path, profile="p").model == "env"
+    assert load_config(tmp_path, profile="p", overrides=["model=cli"]).model == "cli"
+    cfg = load_config(tmp_path, profile="p", overrides=["model=cli"], flags={"model": "flag"})
+    assert cfg.model == "flag" and cfg.profile == "p"
+
+
+def test_a_profile_chosen_by_env_or_c_still_yields_to_them(
+    tmp_path: Path, kodo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(kodo_home / "config.toml", "[profiles.p]\nmax_turns = 3\n[profiles.q]\nmax_turns = 4\n")
+    monkeypatch.setenv("KODO_PROFILE", "p")
+    assert load_config(tmp_path).max_turns == 3
+    assert load_config(tmp_path, overrides=["profile=q"]).max_turns == 4
+    assert load_config(tmp_path, overrides=["profile=q", "max_turns=9"]).max_turns == 9
+
+
 def test_bad_config_names_the_problem(tmp_path: Path, kodo_home: Path) -> None:
     write(kodo_home / "config.toml", "max_turns = [")
     with pytest.raises(ConfigError, match="not valid TOML"):

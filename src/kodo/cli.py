@@ -84,11 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(its job logs, its commands' output) decides",
     )
     ex.add_argument("--last", action="store_true", help="with 'resume': the most recent session")
-    ex.set_defaults(handler="kodo.agent.exec_command:run", fast_exit=True)
+    ex.set_defaults(handler="kodo.exec_command:run", fast_exit=True)
 
     sk = sub.add_parser("skills", help="list the skills kodo can load")
     sk.add_argument("-C", "--cd", metavar="DIR", help="project directory (default: current)")
-    sk.set_defaults(handler="kodo.agent.skills_command:run")
+    sk.set_defaults(handler="kodo.skills.command:run")
 
     ss = sub.add_parser("sessions", help="list recorded sessions")
     ss.add_argument("-n", "--limit", type=int, default=20)

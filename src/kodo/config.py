@@ -200,6 +200,17 @@ class Config(BaseModel):
         return "compact" if self.provider == "local" else "full"
 
 
+def cost_of(
+    prices: dict[str, dict[str, float]], model: str | None, tokens_in: int, tokens_out: int
+) -> float | None:
+    """Dollars spent, from ``prices`` in USD per million tokens; None when the model has none.
+    The one formula behind the shell's status line and batch reports."""
+    price = prices.get(model or "")
+    if not price:
+        return None
+    return (tokens_in * price.get("input", 0.0) + tokens_out * price.get("output", 0.0)) / 1e6
+
+
 def kodo_home() -> Path:
     return Path(os.environ.get("KODO_HOME") or Path.home() / ".kodo")
 
@@ -320,31 +331,30 @@ def load_config(
 ) -> Config:
     project, trusted = project_trust(cwd)
     user_path = kodo_home() / "config.toml"
-    data = _read_toml(user_path)
-    # Where each value came from, lowest first, so an error can name the file and the key.
-    layers: list[tuple[str, dict[str, Any]]] = [(str(user_path), copy.deepcopy(data))]
-    layers.append((str(project_config_path(project.root)), project.applied(trusted)))
-    data = _merge(data, layers[-1][1])
-    for var, key in _ENV_KEYS.items():
-        if os.environ.get(var):
-            data[key] = os.environ[var]
-            layers.append((f"environment variable {var}", {key: data[key]}))
-    for item in overrides or []:
-        keys, value = _parse_override(item)
-        node = data
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        node[keys[-1]] = value
-        layers.append((f"--config {item}", _nested(keys, value)))
+    # Each layer, lowest first; kept so an error can name the file and the key that set it.
+    files: list[tuple[str, dict[str, Any]]] = [
+        (str(user_path), _read_toml(user_path)),
+        (str(project_config_path(project.root)), project.applied(trusted)),
+    ]
+    env = [
+        (f"environment variable {var}", {key: os.environ[var]})
+        for var, key in _ENV_KEYS.items()
+        if os.environ.get(var)
+    ]
+    cli = [_override_layer(item) for item in overrides or []]
+    data = _stacked([*files, *env, *cli])  # the profile and where it is defined can come from any
     chosen = profile or data.get("profile")
+    selected: list[tuple[str, dict[str, Any]]] = []
     if chosen:
         profiles = data.get("profiles", {})
         if chosen not in profiles:
             known = ", ".join(sorted(profiles)) or "none defined"
             raise ConfigError(f"profile {chosen!r} not found (known: {known})")
-        data = _merge(data, profiles[chosen])
+        selected = [(f"[profiles.{chosen}]", profiles[chosen])]
+    layers = [*files, *selected, *env, *cli]
+    data = _stacked(layers)
+    if chosen:
         data["profile"] = chosen
-        layers.append((f"[profiles.{chosen}]", profiles[chosen]))
     given = {k: v for k, v in (flags or {}).items() if v is not None}
     data = _merge(data, given)
     layers.append(("the command line", given))
@@ -365,6 +375,19 @@ def load_config(
     except ValidationError as exc:
         problems = "; ".join(_explain(err, layers) for err in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from exc
+
+
+def _stacked(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The layers merged in order, each later one winning key by key."""
+    data: dict[str, Any] = {}
+    for _, layer in layers:
+        data = _merge(data, copy.deepcopy(layer))
+    return data
+
+
+def _override_layer(item: str) -> tuple[str, dict[str, Any]]:
+    keys, value = _parse_override(item)
+    return f"--config {item}", _nested(keys, value)
 
 
 def _nested(keys: list[str], value: Any) -> dict[str, Any]:

@@ -41,3 +41,26 @@ def test_compaction_restarts_from_summary() -> None:
     events.append(UserMessage(text="new"))
     conv = Conversation.from_events("SYS", events)
     assert [m.content for m in conv.messages] == ["S", "new"]
+
+
+def test_project_instructions_survive_compaction_verbatim_live_and_on_resume() -> None:
+    live = Conversation("SYS")
+    live.add_instructions("AGENTS: use tabs")
+    live.add_user("old")
+    live.add_assistant("old answer", [])
+    live.add_user("recent")
+    assert [m.content for m in live.history()] == ["old", "old answer", "recent"]
+    live.compact("S", kept_messages=1)
+    live.compact("S2", kept_messages=2)  # a second compaction keeps them once, still first
+    assert [m.content for m in live.messages] == ["AGENTS: use tabs", "S2", "S", "recent"]
+    events = [
+        UserMessage(text="AGENTS: use tabs", kind="instructions"),
+        UserMessage(text="old"),
+        AssistantMessage(text="old answer"),
+        UserMessage(text="recent"),
+        Compacted(summary="S", kept_messages=1),
+        Compacted(summary="S2", kept_messages=2),
+    ]
+    resumed = Conversation.from_events("SYS", events)
+    assert [m.content for m in resumed.messages] == [m.content for m in live.messages]
+    assert resumed.messages[0].role == "user"

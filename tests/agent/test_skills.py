@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from kodo.agent.instructions import system_prompt
-from kodo.agent.skills import discover_skills
 from kodo.config import Config
+from kodo.skills import discover_skills
+from kodo.skills.tool import LoadSkillArgs, LoadSkillTool
 from kodo.tools.base import ToolContext
-from kodo.tools.load_skill import LoadSkillArgs, LoadSkillTool
 
 
 def make_skill(root: Path, folder: str, text: str) -> Path:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from kodo.agent.instructions import project_instructions
-from kodo.agent.skills import SkillError, discover_skills
 from kodo.config import load_config, project_trust, untrusted_warning
+from kodo.skills import SkillError, discover_skills
 from tests.e2e.harness import kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from kodo.agent.skills import discover_skills
 from kodo.config import Config
 from kodo.sandbox.bwrap import BwrapExecutor
+from kodo.skills import discover_skills
+from kodo.skills.tool import LoadSkillArgs, LoadSkillTool
 from kodo.tools.base import ToolContext
 from kodo.tools.list_dir import ListDirArgs, ListDirTool
-from kodo.tools.load_skill import LoadSkillArgs, LoadSkillTool
 from kodo.tools.read_file import ReadFileArgs, ReadFileTool
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")

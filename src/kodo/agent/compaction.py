@@ -7,6 +7,7 @@ never see tool calls split from their results, and so the summary request can be
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from kodo.agent.context import estimate_tokens
@@ -56,13 +57,17 @@ def summarize(
     window: int,
     max_retries: int,
     on_retry: Callable[[int, float, str], None],
+    cancel: threading.Event | None = None,
 ) -> str:
+    """Raises ``models.cancel.Cancelled`` when ``cancel`` is set meanwhile."""
     request = [
         Message("system", prompt_template("compact.md")),
         Message("user", transcript(older, max_chars=window * 2)),
     ]
     text: list[str] = []
-    for item in stream_with_retry(model, request, [], max_retries=max_retries, on_retry=on_retry):
+    for item in stream_with_retry(
+        model, request, [], max_retries=max_retries, on_retry=on_retry, cancel=cancel
+    ):
         if isinstance(item, Restart):
             text.clear()
         elif isinstance(item, TextChunk):

@@ -1,7 +1,8 @@
 """The conversation as the model sees it, and how to rebuild it from a session's events.
 
 Rebuilding is how resume works: the session log is the single source of truth, so a
-conversation is never stored twice.
+conversation is never stored twice. The compaction rule lives here too, so the live loop and
+a resumed session apply the same one.
 """
 
 from __future__ import annotations
@@ -19,9 +20,30 @@ INTERRUPTED_CALL = "error: the session ended before this tool call finished; it 
 class Conversation:
     system: str
     messages: list[Message] = field(default_factory=list)
+    instructions: str | None = None  # the project's AGENTS.md text, kept through compaction
 
     def for_model(self) -> list[Message]:
         return [Message("system", self.system), *self.messages]
+
+    def add_instructions(self, text: str) -> None:
+        self.instructions = text
+        self.add_user(text)
+
+    def history(self) -> list[Message]:
+        """What compaction may summarise: every message but the pinned project instructions."""
+        return self.messages[self._pinned() :]
+
+    def compact(self, summary: str, kept_messages: int) -> None:
+        """The compaction rule: the project instructions verbatim (a summary would blur them),
+        then the summary, then the last ``kept_messages`` messages as they were."""
+        kept = self.messages[-kept_messages:] if kept_messages else []
+        head = [Message("user", self.instructions)] if self.instructions else []
+        self.messages = [*head, Message("user", summary), *kept]
+
+    def _pinned(self) -> int:
+        first = self.messages[0] if self.messages else None
+        pinned = first is not None and first.role == "user" and first.content == self.instructions
+        return 1 if pinned else 0
 
     def add_user(self, text: str) -> None:
         self.messages.append(Message("user", text))
@@ -52,7 +74,9 @@ class Conversation:
     def from_events(cls, system: str, events: Iterable[Event]) -> Conversation:
         conv = cls(system)
         for event in events:
-            if isinstance(event, UserMessage):
+            if isinstance(event, UserMessage) and event.kind == "instructions":
+                conv.add_instructions(event.text)
+            elif isinstance(event, UserMessage):
                 conv.add_user(event.text)
             elif isinstance(event, AssistantMessage):
                 calls = [
@@ -63,8 +87,7 @@ class Conversation:
             elif isinstance(event, ToolResult):
                 conv.add_tool_result(event.call_id, event.name, event.output)
             elif isinstance(event, Compacted):
-                kept = conv.messages[-event.kept_messages :] if event.kept_messages else []
-                conv.messages = [Message("user", event.summary), *kept]
+                conv.compact(event.summary, event.kept_messages)
         conv.close_open_calls()
         return conv
 

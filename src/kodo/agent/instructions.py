@@ -11,8 +11,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from kodo.agent.skills import Skill, lies_in, repo_root, skills_prompt
 from kodo.config import kodo_home
+from kodo.skills import Skill, lies_in, repo_root, skills_prompt
 
 INSTRUCTIONS_FILE = "AGENTS.md"
 OVERRIDE_FILE = "AGENTS.override.md"

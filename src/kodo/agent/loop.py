@@ -2,10 +2,13 @@
 answers without tool calls or a budget runs out.
 
 Everything the loop does is announced as an event; it never prints or writes files itself.
+Stopping is part of the loop too: the cancel event it is given is checked between stream items
+and before each tool, and a cancelled run ends as ``interrupted`` with every call answered.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from contextlib import closing
@@ -40,11 +43,12 @@ from kodo.events import (
     Usage,
     UserMessage,
 )
-from kodo.models.base import Message, Model, ModelError, TextChunk, TokenUsage, ToolCallRequest
+from kodo.models.base import Model, ModelError, TextChunk, TokenUsage, ToolCallRequest
+from kodo.models.cancel import Cancelled
 from kodo.models.retry import Restart, stream_with_retry
 from kodo.models.text_calls import parse_text_calls
 from kodo.text import cap_middle
-from kodo.tools.base import ToolContext
+from kodo.tools.base import ToolContext, ToolOutput
 from kodo.tools.registry import ToolRegistry
 
 EXIT_CODES: dict[SessionStatus, int] = {
@@ -54,6 +58,8 @@ EXIT_CODES: dict[SessionStatus, int] = {
     "token_budget": 3,
     "interrupted": 130,
 }
+INTERRUPTED = "interrupted by the user"
+INTERRUPTED_TOOL = "interrupted by the user before this tool call ran; it did not run."
 
 
 @dataclass
@@ -91,18 +97,29 @@ class Agent:
         ctx: ToolContext,
         conversation: Conversation,
         emit: Callable[[Event], None],
+        cancel: threading.Event | None = None,
     ) -> None:
+        """``cancel``: set by whoever may stop a run (the shell's Esc); a run that sees it ends
+        as ``interrupted``. ``Session.start`` makes it the tools' ``ctx.cancel`` too (the
+        default), so a tool's long wait ends with it."""
         self.config = config
         self.model = model
         self.tools = tools
         self.ctx = ctx
         self.conversation = conversation
         self.emit = emit
+        self.cancel = cancel if cancel is not None else ctx.cancel
         self.tokens = TokenTotals()
         self.meter = ContextMeter()
         self.window = context_window(config)
 
     def run(self, prompt: str) -> RunOutcome:
+        try:
+            return self._run(prompt)
+        except Cancelled:
+            return RunOutcome("interrupted", error=INTERRUPTED)
+
+    def _run(self, prompt: str) -> RunOutcome:
         if self.config.profile_name == "compact":
             attached = named_files(prompt, self.ctx.cwd, self.config)
             if attached:
@@ -112,6 +129,8 @@ class Agent:
         self.emit(UserMessage(text=prompt))
         progress = TaskProgress()
         for turn in range(1, self.config.max_turns + 1):
+            if self.cancel.is_set():
+                return RunOutcome("interrupted", error=INTERRUPTED)
             budget = self.config.token_budget
             if budget is not None and self.tokens.total >= budget:
                 return RunOutcome("token_budget", error=f"token budget of {budget} spent")
@@ -209,7 +228,7 @@ class Agent:
     def compact(self) -> bool:
         """Replace older turns by a summary; keeps about a quarter of the threshold verbatim.
         Returns False when there is nothing old enough to summarise."""
-        messages = self.conversation.messages
+        messages = self.conversation.history()
         keep = int(self.config.auto_compact_ratio * self.window * 0.25)
         cut = choose_cut(messages, keep)
         if cut == 0:
@@ -221,11 +240,12 @@ class Agent:
             window=self.window,
             max_retries=self.config.max_retries,
             on_retry=self._on_retry,
+            cancel=self.cancel,
         )
-        kept = messages[cut:]
-        self.conversation.messages = [Message("user", summary), *kept]
+        kept = len(messages) - cut
+        self.conversation.compact(summary, kept)
         self.meter.reset()
-        self.emit(Compacted(summary=summary, kept_messages=len(kept), tokens_before=before))
+        self.emit(Compacted(summary=summary, kept_messages=kept, tokens_before=before))
         return True
 
     def _sample(
@@ -246,6 +266,7 @@ class Agent:
             [] if text_mode else specs,
             max_retries=self.config.max_retries,
             on_retry=self._on_retry,
+            cancel=self.cancel,
         )
         with closing(stream):
             for item in stream:
@@ -282,7 +303,10 @@ class Agent:
         """Runs one call; True when it repeated an earlier call with the same output."""
         self.emit(ToolCall(call_id=call.call_id, name=call.name, arguments=call.arguments))
         self.ctx.call_id = call.call_id
-        result = self.tools.dispatch(call.name, call.arguments, self.ctx)
+        if self.cancel.is_set():  # answered, so the conversation stays well formed
+            result = ToolOutput(INTERRUPTED_TOOL, ok=False)
+        else:
+            result = self.tools.dispatch(call.name, call.arguments, self.ctx)
         progress.record(result)
         output = cap_middle(result.output, self.config.tool_output_max_bytes)
         note = progress.repeat_note(call, result)

@@ -8,6 +8,7 @@ released by one idempotent ``close``.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,13 +18,13 @@ from kodo.config import Config, kodo_home
 if TYPE_CHECKING:
     from kodo.agent.conversation import Conversation
     from kodo.agent.loop import Agent, RunOutcome
-    from kodo.agent.skills import Skill
     from kodo.events import Event
     from kodo.mcp.manager import McpManager
     from kodo.models.base import Model
-    from kodo.sandbox.base import Executor
+    from kodo.sandbox.base import Approver, Executor
     from kodo.sandbox.login_env import LoginSnapshot
     from kodo.session.rollout import RolloutWriter
+    from kodo.skills import Skill
     from kodo.tools.base import ToolContext
 
 
@@ -91,8 +92,12 @@ class Session:
         if self.writer is not None:
             self.writer(event)
 
-    def start(self) -> Agent:
-        """Announce the session, send project instructions, start MCP servers, build the agent."""
+    def start(
+        self, *, approver: Approver | None = None, cancel: threading.Event | None = None
+    ) -> Agent:
+        """Announce the session, send project instructions, start MCP servers, build the agent.
+        ``approver`` answers the approval questions (None: nobody can be asked); ``cancel``, set
+        by the front end, stops the running turn: the agent, its commands and its tools."""
         from kodo.agent.loop import Agent
         from kodo.agent.toolset import default_tools
         from kodo.events import SessionStarted, UserMessage
@@ -111,10 +116,15 @@ class Session:
             )
         )
         if self.instructions:
-            self.conversation.add_user(self.instructions)
+            self.conversation.add_instructions(self.instructions)
             self.record(UserMessage(text=self.instructions, kind="instructions"))
         self.ctx = ToolContext(
-            cwd=self.cwd, config=self.config, emit=self.emit, executor=self.executor
+            cwd=self.cwd,
+            config=self.config,
+            emit=self.emit,
+            executor=self.executor,
+            approver=approver,
+            cancel=cancel if cancel is not None else threading.Event(),
         )
         tools = default_tools(self.config, self.skills)
         if self.config.mcp_servers:  # the MCP SDK and asyncio load only when servers are named
@@ -133,6 +143,7 @@ class Session:
             ctx=self.ctx,
             conversation=self.conversation,
             emit=self.emit,
+            cancel=self.ctx.cancel,
         )
         return self.agent
 
@@ -180,7 +191,6 @@ def open_session(
     early so that it is up by the first command, is stopped again)."""
     from kodo.agent.conversation import Conversation
     from kodo.agent.instructions import project_instructions, system_prompt
-    from kodo.agent.skills import discover_skills
     from kodo.models.base import ModelError
     from kodo.models.factory import create_model
     from kodo.sandbox import SandboxUnavailable, create_executor
@@ -193,6 +203,7 @@ def open_session(
         read_events,
         session_id_of,
     )
+    from kodo.skills import discover_skills
 
     # The profile runs, and the sandbox starts, while the rest is set up (and, for the
     # profile, while the first request is answered).

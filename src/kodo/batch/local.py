@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -19,7 +19,7 @@ def run_local(
     *,
     workers: int,
     on_start: Callable[[str], None],
-) -> Iterator[TaskResult]:
+) -> Generator[TaskResult, None, None]:
     """Yields results as tasks finish. Closing the iterator (or Ctrl-C while it waits) kills
     every running child and drops the unfinished tasks, which are then simply not recorded."""
     procs = ProcessGroup()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ def run_ray(
     opts: RunOptions,
     *,
     on_start: Callable[[str], None],
-) -> Iterator[TaskResult]:
+) -> Generator[TaskResult, None, None]:
     """Submits every task and yields results as they arrive. A task whose worker dies is
     recorded as ``crashed``; closing the iterator cancels everything still in flight."""
     import ray

@@ -6,7 +6,6 @@ thread and inside a Ray task."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -18,7 +17,9 @@ from kodo.batch import workspace
 from kodo.batch.procs import ProcessGroup
 from kodo.batch.results import TaskResult
 from kodo.batch.tasks import Task
-from kodo.config import kodo_home
+from kodo.config import cost_of, kodo_home
+from kodo.events import SessionCompleted, TurnCompleted, Usage
+from kodo.session.store import read_events
 
 
 @dataclass(frozen=True)
@@ -95,39 +96,22 @@ class _Summary:
 
 
 def summarize_events(path: Path) -> _Summary:
-    """Reads ``kodo exec --json`` output; lines that are not events are ignored."""
+    """Reads ``kodo exec --json`` output with the session reader; other lines are skipped."""
     s = _Summary()
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        kind = event.get("type")
-        if kind == "turn_completed":
+    for event in read_events(path):
+        if isinstance(event, TurnCompleted):
             s.turns += 1
-        elif kind == "usage":
-            s.input_tokens = int(event.get("total_input_tokens", s.input_tokens))
-            s.output_tokens = int(event.get("total_output_tokens", s.output_tokens))
-        elif kind == "session_completed":
-            s.status, s.exit_code, s.error = event["status"], event["exit_code"], event.get("error")
-            s.done_met = event.get("done_met")
+        elif isinstance(event, Usage):
+            s.input_tokens, s.output_tokens = event.total_input_tokens, event.total_output_tokens
+        elif isinstance(event, SessionCompleted):
+            s.status, s.exit_code, s.error = event.status, event.exit_code, event.error
+            s.done_met = event.done_met
     return s
 
 
 def _tail(path: Path, limit: int = 400) -> str:
     text = path.read_text(encoding="utf-8", errors="replace").strip() if path.exists() else ""
     return text[-limit:]
-
-
-def _cost(
-    prices: dict[str, dict[str, float]], model: str | None, t_in: int, t_out: int
-) -> float | None:
-    price = prices.get(model or "")
-    if not price:
-        return None
-    return (t_in * price.get("input", 0.0) + t_out * price.get("output", 0.0)) / 1e6
 
 
 def _keep_session_log(home: Path, dest: Path) -> None:
@@ -163,7 +147,7 @@ def run_task(
             shutil.rmtree(ws, ignore_errors=True)
         shutil.rmtree(home, ignore_errors=True)
     result.wall_s = round(time.monotonic() - started, 3)
-    result.cost_usd = _cost(opts.prices, model, result.input_tokens, result.output_tokens)
+    result.cost_usd = cost_of(opts.prices, model, result.input_tokens, result.output_tokens)
     (tdir / "result.json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return result
 

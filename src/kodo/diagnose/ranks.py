@@ -147,11 +147,11 @@ def analyse(signals: list[Signal]) -> RankAnalysis:
 
     for s in signals:
         if s.kind == "desync_lagging":
-            for r in s.fields["ranks"].replace(" ", "").split(","):
-                add(int(r), 0, f"named by the desync report: {s.text[:120]}", s)
+            for word in s.fields["ranks"].replace(" ", "").split(","):
+                add(int(word), 0, f"named by the desync report: {s.text[:120]}", s)
         elif s.kind == "fr_missing":
-            for r in s.fields["ranks"].replace(" ", "").split(","):
-                add(int(r), 0, "flight recorder: never joined the collective", s)
+            for word in s.fields["ranks"].replace(" ", "").split(","):
+                add(int(word), 0, "flight recorder: never joined the collective", s)
         elif s.kind == "fingerprint_mismatch":
             other = s.fields.get("other_op", "?")
             why = f"ran {s.fields['op']} while rank {s.fields.get('other', '?')} ran {other}"

@@ -131,10 +131,10 @@ def decode_stream(
     """Sniff gzip/UTF-16/binary, then decode incrementally and cut at line boundaries."""
     counted = _Counting(raw, stats, progress)
     head = counted.peek(SNIFF_BYTES)
-    stream: IO[bytes] = counted
+    stream: _Counting | gzip.GzipFile = counted
     if head[:2] == GZIP_MAGIC:
-        stream = gzip.GzipFile(fileobj=counted)  # type: ignore[assignment]
-        head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]  # type: ignore[attr-defined]
+        stream = gzip.GzipFile(fileobj=counted)
+        head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
     stats.encoding = _encoding(head)
     if stats.encoding == "binary":
         stats.binary = True

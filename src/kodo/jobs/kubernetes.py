@@ -11,7 +11,7 @@ from typing import Any
 
 from kodo.jobs.backend import tail_lines
 from kodo.jobs.client import run_client
-from kodo.jobs.model import ClusterError, JobStatus
+from kodo.jobs.model import ClusterError, JobStatus, State
 from kodo.jobs.spec import Cluster
 
 _PREFIX = re.compile(r"^\[pod/([^/\]]+)/([^\]]+)\] ?(.*)$")
@@ -30,6 +30,7 @@ def status_from_json(name: str, job: dict[str, Any], pods: dict[str, Any] | None
     start, end = _time(st.get("startTime")), _time(st.get("completionTime"))
     failed = conditions.get("Failed")
     pod_reason = _pod_reason(pods or {})
+    state: State
     if "Complete" in conditions or "SuccessCriteriaMet" in conditions:
         state, raw, reason = "succeeded", "Complete", None
     elif failed:

@@ -19,11 +19,11 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from kodo.mcp.content import CallResult, render_result
 from kodo.mcp.spec import (
@@ -34,6 +34,9 @@ from kodo.mcp.spec import (
     server_env,
     server_headers,
 )
+
+if TYPE_CHECKING:
+    from mcp.client.session import MessageHandlerFnT
 
 _STOP_TIMEOUT_S = 15.0  # the SDK's own shutdown is bounded at about 6.5 s per server
 # What servers answer to a request on a session they no longer know (they restarted): the
@@ -89,7 +92,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _stderr_tail(errlog: IO[str], limit: int = 600) -> str:
+def _stderr_tail(errlog: TextIO, limit: int = 600) -> str:
     """What a failed stdio server said last: usually the reason it failed."""
     errlog.flush()
     errlog.seek(0)
@@ -296,7 +299,7 @@ class McpManager:
             conn.settled.set()
             conn.done.set()
 
-    async def _transport(self, conn: _Connection, errlog: IO[str], stack: AsyncExitStack) -> Any:
+    async def _transport(self, conn: _Connection, errlog: TextIO, stack: AsyncExitStack) -> Any:
         if conn.spec.url is not None:
             from mcp.client.streamable_http import streamable_http_client
             from mcp.shared._httpx_utils import create_mcp_http_client
@@ -315,7 +318,7 @@ class McpManager:
         )
         return stdio_client(params, errlog=errlog)
 
-    def _on_message(self, conn: _Connection) -> Callable[[Any], Coroutine[Any, Any, None]]:
+    def _on_message(self, conn: _Connection) -> MessageHandlerFnT:
         from mcp.types import ToolListChangedNotification
 
         async def handle(message: Any) -> None:

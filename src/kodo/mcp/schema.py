@@ -20,10 +20,10 @@ _SUBSCHEMAS = ("items", "additionalProperties", "not", "contains")
 
 def for_provider(schema: dict[str, Any], provider: str) -> dict[str, Any]:
     """The schema the model of ``provider`` is shown; ``schema`` itself is not changed."""
-    out = dict(schema) if schema.get("type") == "object" else {"type": "object"}
+    out: dict[str, Any] = dict(schema) if schema.get("type") == "object" else {"type": "object"}
     out.setdefault("properties", {})
     if provider in PLAIN_PROVIDERS:
-        defs = {**out.get("definitions", {}), **out.get("$defs", {})}
+        defs: dict[str, Any] = {**out.get("definitions", {}), **out.get("$defs", {})}
         out = {k: v for k, v in out.items() if k not in ("$defs", "definitions", "$schema")}
         out = _plain(_inline(out, defs, ()))
     return _with_items(out)

@@ -11,7 +11,6 @@ text, its status and reason first, so the client cannot take it for done.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from pathlib import Path
@@ -19,7 +18,9 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from kodo.events import SessionCompleted
 from kodo.mcp.workspace_diff import WorkspaceSnapshot
+from kodo.session.store import events_in
 from kodo.workspace.errors import SnapshotError
 
 MAX_DIFF_CHARS = 100_000
@@ -52,16 +53,9 @@ def exec_command(
     return [*argv, "-"]
 
 
-def _completion(stdout: bytes) -> dict[str, Any] | None:
-    for line in reversed(stdout.decode("utf-8", errors="replace").splitlines()):
-        if line.startswith("{"):
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if event.get("type") == "session_completed":
-                return event
-    return None
+def _completion(stdout: bytes) -> SessionCompleted | None:
+    events = events_in(stdout.decode("utf-8", errors="replace").splitlines())
+    return next((e for e in reversed(events) if isinstance(e, SessionCompleted)), None)
 
 
 async def _run_kodo(argv: list[str], prompt: str) -> tuple[int, bytes, bytes]:
@@ -71,6 +65,8 @@ async def _run_kodo(argv: list[str], prompt: str) -> tuple[int, bytes, bytes]:
 
     # Same process group as this server: a client that stops the group stops the task too.
     async with await anyio.open_process(argv) as process:
+        stdin = process.stdin
+        assert stdin is not None  # open_process pipes stdin unless told otherwise
         out, err = bytearray(), bytearray()
 
         async def drain(stream: Any, into: bytearray) -> None:
@@ -81,8 +77,8 @@ async def _run_kodo(argv: list[str], prompt: str) -> tuple[int, bytes, bytes]:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(drain, process.stdout, out)
                 tg.start_soon(drain, process.stderr, err)
-                await process.stdin.send(prompt.encode("utf-8"))
-                await process.stdin.aclose()
+                await stdin.send(prompt.encode("utf-8"))
+                await stdin.aclose()
             code = await process.wait()
         except BaseException:
             with anyio.CancelScope(shield=True):
@@ -134,13 +130,13 @@ async def run_task(
     if len(diff) > MAX_DIFF_CHARS:
         cut = len(diff) - MAX_DIFF_CHARS
         diff = diff[:MAX_DIFF_CHARS] + f"\n[diff cut: {cut} more characters]\n"
-    lines = [f"status: {done['status']}"]
-    if done.get("error"):
-        lines.append(f"error: {done['error']}")
-    lines += ["", "final message:", done.get("final_message") or "(none)", "", "diff:"]
+    lines = [f"status: {done.status}"]
+    if done.error:
+        lines.append(f"error: {done.error}")
+    lines += ["", "final message:", done.final_message or "(none)", "", "diff:"]
     lines.append(diff.rstrip("\n") or "(no changes)")
     text = "\n".join(lines) + "\n"
-    if done["status"] != "completed":  # the client must not take an unfinished task for done
+    if done.status != "completed":  # the client must not take an unfinished task for done
         raise ToolError(text)
     return text
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from kodo.models.base import Message, Model, ModelError, StreamItem, ToolSpec
+from kodo.models.cancel import Cancelled, until_cancelled
 
 BASE_DELAY_ENV = "KODO_RETRY_BASE_DELAY"
 DEFAULT_BASE_DELAY_S = 1.0
@@ -61,13 +63,18 @@ def stream_with_retry(
     max_retries: int,
     on_retry: Callable[[int, float, str], None],
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[StreamItem | Restart]:
+    cancel: threading.Event | None = None,
+) -> Generator[StreamItem | Restart, None, None]:
+    """``cancel`` set: raises ``Cancelled`` at once, during a silent stream or a backoff
+    included. Only the model's own stream is read on a helper thread; ``on_retry`` is called
+    on the caller's, so the events it emits keep their order."""
     base_s = base_delay()
     attempt = 0
     while True:
         yielded = False
         try:
-            for item in model.stream(messages, tools):
+            items = model.stream(messages, tools)
+            for item in items if cancel is None else until_cancelled(items, cancel):
                 yielded = True
                 yield item
             return
@@ -89,4 +96,7 @@ def stream_with_retry(
             on_retry(attempt, delay, reason)
             if yielded:
                 yield Restart(attempt, reason)
-            sleep(delay)
+            if cancel is None:
+                sleep(delay)
+            elif cancel.wait(delay):
+                raise Cancelled from None

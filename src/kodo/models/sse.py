@@ -17,7 +17,7 @@ import functools
 import http.client
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -49,7 +49,10 @@ def _proxy(scheme: str, host: str) -> str | None:
     """The proxy URL the environment names for ``scheme://host``, or None."""
     if not any(name.lower().endswith("_proxy") for name in os.environ):
         return None
-    from urllib.request import getproxies_environment, proxy_bypass_environment
+    from urllib.request import (  # type: ignore[attr-defined]  # in urllib, not in typeshed
+        getproxies_environment,
+        proxy_bypass_environment,
+    )
 
     proxies = getproxies_environment()
     if proxy_bypass_environment(host, proxies):
@@ -147,7 +150,7 @@ class SseConnection:
         finally:
             events.close()
 
-    def events(self, path: str, body: bytes) -> Iterator[tuple[str | None, Any]]:
+    def events(self, path: str, body: bytes) -> Generator[tuple[str | None, Any], None, None]:
         """POSTs ``body`` to ``base_url + path`` and yields each event's name and parsed data;
         raises ``ModelError`` for an error answer, a transport failure or an error event."""
         with transport_errors(self.where):
@@ -157,9 +160,9 @@ class SseConnection:
             if response.status >= 400:
                 with transport_errors(self.where):
                     raw = response.read()
-                raise status_error(
-                    response.status, _body(raw), response.headers, self.where, response.reason
-                )
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                status, reason = response.status, response.reason
+                raise status_error(status, _body(raw), headers, self.where, reason)
             with transport_errors(self.where, mid_stream=True):
                 for event, data in _read_events(response):
                     if data == "[DONE]":

@@ -83,11 +83,11 @@ class UnreadOutput:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
-                seen = self._received
-                grew = self._cond.wait_for(
-                    lambda seen=seen: self._received != seen or self._eof,
-                    timeout=min(quiet, left),
-                )
+
+                def grown(seen: int = self._received) -> bool:
+                    return self._received != seen or self._eof
+
+                grew = self._cond.wait_for(grown, timeout=min(quiet, left))
                 if not grew:
                     return
 

@@ -7,6 +7,7 @@ that approved escalations run in (``outside_sandbox``), so one ``close`` ends bo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ class ExecResult:
     signal: int | None = None
     omitted_bytes: int = 0  # how much of the output was cut to respect the cap
     note: str | None = None  # what went wrong around the command (sandbox restarted, no start)
+    cancelled: bool = False  # killed, or never started, because the turn was interrupted
 
 
 class ProcessHandle(Protocol):
@@ -50,8 +52,11 @@ class Executor(Protocol):
         timeout_s: float,
         max_output_bytes: int,
         on_output: Callable[[bytes], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> ExecResult:
-        """``on_output`` sees each chunk the command prints as it prints it."""
+        """``on_output`` sees each chunk the command prints as it prints it. Once ``cancel`` is
+        set the command's process group is killed at once (a command asked to run after that
+        does not start): the person stopped the turn."""
         ...
 
     def run_attached(self, argv: list[str], *, cwd: Path) -> int:

@@ -353,8 +353,11 @@ class BwrapExecutor:
         timeout_s: float,
         max_output_bytes: int,
         on_output: OutputSink | None = None,
+        cancel: threading.Event | None = None,
     ) -> ExecResult:
         start = time.monotonic()
+        if cancel is not None and cancel.is_set():
+            return ExecResult(None, "", 0.0, cancelled=True)
         box, note = self._sandbox()
         out_r, out_w = output_pipe()
         try:
@@ -364,12 +367,16 @@ class BwrapExecutor:
         buf = CappedOutput(max_output_bytes)
         deadline = start + timeout_s
         try:
-            finished = pump(out_r, tee(buf.feed, on_output), deadline, job.exited.is_set)
+            finished = pump(out_r, tee(buf.feed, on_output), deadline, job.exited.is_set, cancel)
         finally:
             os.close(out_r)
         finished = finished and job.exited.wait(max(deadline - time.monotonic(), 0))
+        cancelled = not finished and cancel is not None and cancel.is_set()
         if finished:
             box.kill(job_id, signal.SIGKILL)  # what the command left running in its group
+        elif cancelled:
+            box.kill(job_id, signal.SIGKILL)
+            job.exited.wait(5.0)
         else:
             box.stop(job_id, job)
         if job.lost:
@@ -384,10 +391,11 @@ class BwrapExecutor:
             else None,
             output=buf.text(),
             duration_s=time.monotonic() - start,
-            timed_out=not finished,
+            timed_out=not finished and not cancelled,
             signal=-code if code is not None and code < 0 else None,
             omitted_bytes=buf.omitted,
             note=note,
+            cancelled=cancelled,
         )
 
     def run_attached(self, argv: list[str], *, cwd: Path) -> int:

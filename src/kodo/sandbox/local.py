@@ -17,7 +17,7 @@ from pathlib import Path
 from kodo.config import Config
 from kodo.sandbox import lifecycle
 from kodo.sandbox.background import UnreadOutput, describe_exit, new_id
-from kodo.sandbox.base import ExecResult, Executor
+from kodo.sandbox.base import ExecResult, Executor, ProcessHandle
 from kodo.sandbox.env import scrubbed_env
 from kodo.sandbox.limits import rlimits
 from kodo.sandbox.output import CappedOutput, OutputSink, output_pipe, pump, tee
@@ -46,7 +46,7 @@ def _preexec(limits: dict[str, int]):
     return apply
 
 
-def stop_group(proc: subprocess.Popen[bytes], grace_s: float = KILL_GRACE_S) -> int | None:
+def stop_group(proc: subprocess.Popen[bytes], grace_s: float = KILL_GRACE_S) -> int:
     """SIGTERM the whole group, then SIGKILL it after ``grace_s`` whatever the leader did."""
     _kill_group(proc.pid, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -137,8 +137,11 @@ class LocalExecutor:
         timeout_s: float,
         max_output_bytes: int,
         on_output: OutputSink | None = None,
+        cancel: threading.Event | None = None,
     ) -> ExecResult:
         start = time.monotonic()
+        if cancel is not None and cancel.is_set():
+            return ExecResult(None, "", 0.0, cancelled=True)
         out_r, out_w = output_pipe()
         try:
             proc = self._spawn(argv, cwd, subprocess.DEVNULL, out_w)
@@ -148,16 +151,20 @@ class LocalExecutor:
         buf = CappedOutput(max_output_bytes)
         try:
             sink = tee(buf.feed, on_output)
-            finished = pump(out_r, sink, start + timeout_s, lambda: proc.poll() is not None)
+            finished = pump(out_r, sink, start + timeout_s, lambda: proc.poll() is not None, cancel)
         finally:
             os.close(out_r)
-        code = proc.wait() if finished else stop_group(proc)
+        cancelled = not finished and cancel is not None and cancel.is_set()
+        if cancelled:
+            _kill_group(proc.pid, signal.SIGKILL)
+        code = proc.wait() if finished or cancelled else stop_group(proc)
         _kill_group(proc.pid, signal.SIGKILL)  # what the command left running in its group
         return ExecResult(
             exit_code=code if finished and code >= 0 else None,
             output=buf.text(),
             duration_s=time.monotonic() - start,
-            timed_out=not finished,
+            timed_out=not finished and not cancelled,
+            cancelled=cancelled,
             signal=-code if code < 0 else None,
             omitted_bytes=buf.omitted,
         )
@@ -191,7 +198,7 @@ class LocalExecutor:
     def get(self, handle_id: str) -> LocalHandle | None:
         return self._handles.get(handle_id)
 
-    def processes(self) -> list[LocalHandle]:
+    def processes(self) -> list[ProcessHandle]:
         return list(self._handles.values())
 
     def outside_sandbox(self) -> Executor:

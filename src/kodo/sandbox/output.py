@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import select
+import threading
 import time
 from collections.abc import Callable
 
@@ -63,15 +64,19 @@ def tee(keep: Callable[[bytes], None], watch: OutputSink | None) -> Callable[[by
 
 
 def pump(
-    fd: int, sink: Callable[[bytes], None], deadline: float, exited: Callable[[], bool]
+    fd: int,
+    sink: Callable[[bytes], None],
+    deadline: float,
+    exited: Callable[[], bool],
+    cancel: threading.Event | None = None,
 ) -> bool:
     """Feed ``fd`` to ``sink`` until EOF, or until the command has exited and the pipe stayed
     quiet for a moment (a background grandchild may hold it open forever); a quiet tick feeds
-    an empty chunk. Returns False when ``deadline`` passed first."""
+    an empty chunk. Returns False when ``deadline`` passed or ``cancel`` was set first."""
     exited_at: float | None = None
     while True:
         now = time.monotonic()
-        if now >= deadline:
+        if now >= deadline or (cancel is not None and cancel.is_set()):
             return False
         if exited_at is None and exited():
             exited_at = now

@@ -79,7 +79,9 @@ def _pip(
     settings: dict[str, list[str]] = {}
     for path in files:  # later files win, as in pip
         parser = _ini(path)
-        for section in parser.sections() if parser else []:
+        if parser is None:
+            continue
+        for section in parser.sections():
             for key in ("index-url", "extra-index-url", "find-links"):
                 if parser.has_option(section, key):
                     settings[key] = _urls(parser.get(section, key))
@@ -105,7 +107,9 @@ def _uv(environ: Mapping[str, str], home: Path, etc: Path) -> tuple[list[str], l
     extra: list[str] = []
     for path in files:
         data = _toml(path)
-        for table in (data, data.get("pip") if isinstance(data.get("pip"), dict) else {}):
+        pip = data.get("pip")
+        tables: list[dict[str, Any]] = [data, pip if isinstance(pip, dict) else {}]
+        for table in tables:
             main += _urls(table.get("index-url", []))
             extra += _urls(table.get("extra-index-url", [])) + _urls(table.get("find-links", []))
         for index in data.get("index", []) if isinstance(data.get("index"), list) else []:

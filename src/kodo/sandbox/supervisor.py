@@ -67,12 +67,11 @@ class Supervisor:
         self.preexec = _limiter(limits)
         self.sel = selectors.DefaultSelector()
         self.sel.register(sock, selectors.EVENT_READ, None)
-        self.proxy = proxy
         if proxy is not None:
             proxy.setblocking(False)  # a stalled kodo must not stall the supervisor
             listener = socket.create_server(PROXY_ADDR, backlog=64)
             listener.setblocking(False)
-            self.sel.register(listener, selectors.EVENT_READ, _LISTENER)
+            self.sel.register(listener, selectors.EVENT_READ, (_LISTENER, listener, proxy))
         self.pgids: dict[int, int] = {}
         self.reaped: set[int] = set()
 
@@ -126,7 +125,7 @@ class Supervisor:
         self.reaped.add(job)
         self.send({"ev": "exit", "id": job, "code": code})
 
-    def forward(self, listener: socket.socket) -> None:
+    def forward(self, listener: socket.socket, proxy: socket.socket) -> None:
         """Hands an accepted connection to kodo's proxy; if kodo cannot take it now, the client
         sees the connection close."""
         try:
@@ -134,14 +133,14 @@ class Supervisor:
         except BlockingIOError:
             return
         with conn, contextlib.suppress(OSError):
-            socket.send_fds(self.proxy, [b"c"], [conn.fileno()])
+            socket.send_fds(proxy, [b"c"], [conn.fileno()])
 
     def serve(self) -> None:
         self.send({"ev": "ready"})
         while True:
             for key, _ in self.sel.select():
-                if key.data == _LISTENER:
-                    self.forward(key.fileobj)
+                if isinstance(key.data, tuple) and key.data[0] == _LISTENER:
+                    self.forward(*key.data[1:])
                     continue
                 if key.data is not None:
                     self.reap(key)

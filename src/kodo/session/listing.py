@@ -26,12 +26,12 @@ def run(args: argparse.Namespace) -> int:
             console.print('No sessions yet. Start one with: kodo exec "your task"')
         return 0
     columns = ("id", "started", "status", "model", "directory", "prompt")
-    rows = []
+    rows: list[list[str]] = []
     for s in shown:
         started = datetime.fromtimestamp(s.started).strftime("%Y-%m-%d %H:%M")
         prompt = s.first_prompt.splitlines()[0][:60] if s.first_prompt else ""
-        row = (s.session_id[:8], started, s.status, s.model, s.cwd, prompt)
-        rows.append([visible(cell, newlines=False).replace("\t", " ") for cell in row])
+        cells = (s.session_id[:8], started, s.status, s.model, s.cwd, prompt)
+        rows.append([visible(cell, newlines=False).replace("\t", " ") for cell in cells])
     if not console.is_terminal:
         for row in [list(columns), *rows]:
             print("\t".join(row))  # not through rich, which would expand the tabs

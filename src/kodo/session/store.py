@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,15 +37,21 @@ class SessionSummary:
 
 def read_events(path: Path) -> list[Event]:
     """Every well-formed event; a torn last line (the process died mid-write) is skipped."""
-    events: list[Event] = []
     with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            try:
-                events.append(parse_event(line))
-            except ValidationError:
-                continue
+        return events_in(handle)
+
+
+def events_in(lines: Iterable[str]) -> list[Event]:
+    """The events among ``lines`` (a session file, ``kodo exec --json`` output); anything else,
+    such as a torn line or a line of plain text, is skipped. The one reader of the event log."""
+    events: list[Event] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            events.append(parse_event(line))
+        except ValidationError:
+            continue
     return events
 
 

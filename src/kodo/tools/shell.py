@@ -50,6 +50,8 @@ def display(argv: list[str]) -> str:
 
 def failure_of(result: ExecResult) -> str | None:
     """Why a result counts as failed, or None."""
+    if result.cancelled:
+        return "interrupted by the user"
     if result.timed_out:
         return f"timed out after {result.duration_s:.1f} s"
     if result.signal is not None:
@@ -60,6 +62,8 @@ def failure_of(result: ExecResult) -> str | None:
 
 
 def status_line(result: ExecResult) -> str:
+    if result.cancelled:
+        return "interrupted by the user; the process group was killed"
     if result.timed_out:
         return f"timed out after {result.duration_s:.1f} s; the process group was killed"
     if result.signal is not None:
@@ -113,7 +117,7 @@ class ShellTool:
         failure = failure_of(result)
         sandboxed = not decision.outside and ctx.config.sandbox_mode != "danger-full-access"
         offline = sandboxed and bool(failure) and lacks_network(ctx.config, result.output)
-        if failure and sandboxed:
+        if failure and sandboxed and not result.cancelled:
             retry = gate.after_failure(argv, cwd, failure, offline=offline)
             if retry.run:
                 first = status_line(result)
@@ -144,6 +148,7 @@ class ShellTool:
             timeout_s=timeout_s,
             max_output_bytes=ctx.config.tool_output_max_bytes,
             on_output=live,
+            cancel=ctx.cancel,
         )
         if live is not None:
             live.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from kodo.config import cost_of
 from kodo.events import (
     AssistantMessage,
     CommandOutput,
@@ -49,16 +50,6 @@ if TYPE_CHECKING:
 
 CARD_TAIL_LINES = 4
 STREAM_TAIL_LINES = 12
-
-
-def cost_of(
-    prices: dict[str, dict[str, float]], model: str, tokens_in: int, tokens_out: int
-) -> float | None:
-    """Dollars spent, from prices in USD per million tokens; None when the model has no price."""
-    price = prices.get(model)
-    if not price:
-        return None
-    return (tokens_in * price.get("input", 0.0) + tokens_out * price.get("output", 0.0)) / 1e6
 
 
 class ShellRenderer:

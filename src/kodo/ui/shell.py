@@ -1,7 +1,9 @@
 """The interactive shell: ``kodo`` and ``kodo "prompt"``, ``kodo resume``.
 
 The main thread owns the terminal: it reads prompts, answers approvals and watches for Ctrl-C
-and Esc; each turn runs on a worker thread, so interrupting it never ends the session. The
+and Esc; each turn runs on a worker thread, so interrupting it never ends the session. An
+interrupt sets the cancel event the session's parts were built with: the agent, its running
+command and its tools stop on their own, and the turn ends as ``interrupted``. The
 session's parts are assembled in the background while the first prompt is already showing,
 which keeps start-up fast.
 """
@@ -15,7 +17,6 @@ import select
 import signal
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,12 +42,10 @@ if TYPE_CHECKING:
     from kodo.agent.session import Session
     from kodo.ui.approvals import InlineApprover, PendingApproval
     from kodo.ui.checkpoints import Checkpoints
-    from kodo.ui.interrupt import TurnControl
     from kodo.ui.live import ShellRenderer
 
 EXIT_USAGE = 2
 POLL_S = 0.05
-REKILL_S = 0.5
 ESC = b"\x1b"
 CTRL_C = b"\x03"
 
@@ -114,14 +113,13 @@ def read_line(message: str, tty: bool) -> str:
 class Shell:
     def __init__(self, config: Config, cwd: Path, console: Console) -> None:
         from kodo.ui.approvals import InlineApprover
-        from kodo.ui.interrupt import TurnControl
         from kodo.ui.live import ShellRenderer
 
         self.config = config
         self.cwd = cwd
         self.console = console
         self.tty = sys.stdin.isatty() and sys.stdout.isatty()
-        self.control: TurnControl = TurnControl()
+        self.cancel = threading.Event()  # set by Esc or Ctrl-C; cleared as each turn starts
         self.approver: InlineApprover = InlineApprover()
         self.typeahead = TypeAhead()
         self.jobs_report: str | None = None
@@ -184,14 +182,7 @@ class Shell:
         return agent
 
     def _arm(self, session: Session) -> Agent:
-        from kodo.ui.interrupt import InterruptibleExecutor, InterruptibleModel, InterruptibleTools
-
-        agent = session.start()
-        assert session.ctx is not None
-        agent.model = InterruptibleModel(agent.model, self.control)
-        agent.tools = InterruptibleTools(agent.tools, self.control)  # type: ignore[assignment]
-        session.ctx.executor = InterruptibleExecutor(session.executor, self.control)
-        session.ctx.approver = self.approver
+        agent = session.start(approver=self.approver, cancel=self.cancel)
         self._flush_warnings()
         return agent
 
@@ -204,7 +195,6 @@ class Shell:
         from kodo.agent.loop import RunOutcome
 
         self.renderer.pause()
-        self.control.executors.clear()
         if self._opening is not None:
             self._opening.join()
             self._opening = None
@@ -256,25 +246,25 @@ class Shell:
     def _run_job(self, job: Callable[[], Any]) -> Any:
         """Runs ``job`` on a worker thread; the main thread answers approvals and interrupts."""
         from kodo.events import Error
-        from kodo.ui.interrupt import TurnInterrupted
+        from kodo.models.cancel import Cancelled
 
         result: dict[str, Any] = {}
 
         def work() -> None:
             try:
                 result["value"] = job()
-            except TurnInterrupted:
+            except Cancelled:  # /compact's summary request, stopped
                 result["interrupted"] = True
             except Exception as exc:  # nothing the model does may end the shell
                 result["error"] = f"kodo failed: {type(exc).__name__}: {exc}"
                 result["trace"] = traceback.format_exc()
 
-        self.control.reset()
+        self.cancel.clear()
         worker = threading.Thread(target=work, name="kodo-turn", daemon=True)
         self.renderer.begin_turn()
         worker.start()
         self._wait(worker)
-        interrupted = result.get("interrupted") or self.control.interrupted
+        interrupted = result.get("interrupted") or self.cancel.is_set()
         note = "⏹ interrupted: the session goes on, type your next prompt" if interrupted else None
         self.renderer.end_turn(note)
         if "error" in result:
@@ -286,34 +276,28 @@ class Shell:
                 self.session.record(Error(message="turn interrupted by the user"))
             self.session.conversation.close_open_calls()
         value = result.get("value")
-        if value is not None and hasattr(value, "status"):
+        if value is not None and hasattr(value, "status") and not interrupted:
             self.last_outcome = value
         return value
 
     def _wait(self, worker: threading.Thread) -> None:
         from kodo.ui.approvals import settle
 
-        last_kill = 0.0
         with _watch_keys(self.tty, self.typeahead) as interrupt_pressed:
             while worker.is_alive():
                 try:
                     pending = self.approver.next_request(POLL_S)
-                    if pending is not None and self.control.interrupted:
+                    if pending is not None and self.cancel.is_set():
                         settle(pending, ("no", None))
                     elif pending is not None:
                         self._answer(pending, interrupt_pressed)
                     if interrupt_pressed():
                         self._interrupt()
-                    if self.control.interrupted and time.monotonic() - last_kill > REKILL_S:
-                        last_kill = time.monotonic()
-                        self.control.interrupt()
-                        self.approver.refuse_all()
                 except KeyboardInterrupt:
                     self._interrupt()
-                    last_kill = time.monotonic()
 
     def _interrupt(self) -> None:
-        self.control.interrupt()
+        self.cancel.set()
         self.approver.refuse_all()
 
     def _answer(self, pending: PendingApproval, pressed: Callable[[], bool]) -> None:

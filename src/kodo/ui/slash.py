@@ -67,7 +67,6 @@ def _model(shell: Shell, arg: str) -> None:
     from kodo.agent.context import context_window
     from kodo.models.base import ModelError
     from kodo.models.factory import create_model
-    from kodo.ui.interrupt import InterruptibleModel
 
     try:
         words = shlex.split(arg)
@@ -97,7 +96,7 @@ def _model(shell: Shell, arg: str) -> None:
         model = create_model(config)
     except ModelError as exc:
         raise _error(f"/model: {exc}") from exc
-    agent.model = InterruptibleModel(model, shell.control)
+    agent.model = model
     agent.window = context_window(config)
     _apply_config(shell, config)
     shell.renderer.model = config.model
@@ -130,7 +129,6 @@ def _approvals(shell: Shell, arg: str) -> None:
 
 def _sandbox(shell: Shell, arg: str) -> None:
     from kodo.sandbox import SandboxUnavailable, create_executor
-    from kodo.ui.interrupt import InterruptibleExecutor
 
     if not arg.strip():
         shell.console.print(f"sandbox: {shell.config.sandbox_mode}", highlight=False)
@@ -145,12 +143,9 @@ def _sandbox(shell: Shell, arg: str) -> None:
         executor = create_executor(config, shell.cwd, env=env)
     except SandboxUnavailable as exc:
         raise _error(f"/sandbox: {exc}") from exc
-    old = session.ctx.executor
-    if isinstance(old, InterruptibleExecutor):
-        old.detach()
     session.executor.close()
     session.executor = executor
-    session.ctx.executor = InterruptibleExecutor(executor, shell.control)
+    session.ctx.executor = executor
     _apply_config(shell, config)
     shell.console.print(
         f"sandbox: {mode} (background processes of the old sandbox were stopped)", highlight=False

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from kodo.agent.skills import Skill, SkillError
+from kodo.skills import Skill, SkillError
 from kodo.tools.base import ToolContext, ToolOutput
 
 

@@ -5,7 +5,9 @@ folder from the repository root down to the working directory) and ``.kodo/skill
 sources override earlier ones of the same name.
 
 Only names and descriptions go into the system prompt; the model loads a body when it decides
-it needs it, which keeps every request small.
+it needs it, which keeps every request small. This package holds all of it: discovery here,
+the ``load_skill`` tool in ``tool.py``, ``kodo skills`` in ``command.py``, and the built-in
+skills as the folders beside them.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def repo_root(cwd: Path) -> Path:
 
 def skill_roots(cwd: Path) -> list[tuple[str, Path]]:
     """Where skills are looked for, lowest precedence first."""
-    builtin = Path(str(resources.files("kodo").joinpath("skills")))
+    builtin = Path(str(resources.files("kodo.skills")))  # the SKILL.md folders beside this file
     chain = [cwd, *cwd.parents]
     down = reversed(chain[: chain.index(repo_root(cwd)) + 1])
     return [

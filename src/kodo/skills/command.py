@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kodo.agent.skills import discover_skills
+from kodo.skills import discover_skills
 
 
 def run(args: argparse.Namespace) -> int:
