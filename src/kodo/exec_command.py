@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kodo.config import Config, ConfigError, flags_from_args, load_config, untrusted_warning
+from kodo.config import Config, ConfigError, load_config, untrusted_warning
 from kodo.jobs.metrics import Condition, ConditionError, RunEvidence, judge
 
 EXIT_ERROR = 1
@@ -57,11 +57,9 @@ def run(args: argparse.Namespace) -> int:
         cwd = Path(args.cd or ".").expanduser().resolve()
         if not cwd.is_dir():
             raise UsageError(f"--cd {args.cd}: not a directory")
-        flags = flags_from_args(args)
-        if resume:
-            from kodo.session.resume import recorded_model, resume_flags
+        from kodo.session.resume import command_line_flags
 
-            flags = resume_flags(flags, args.config, args.profile, recorded_model(resume))
+        flags = command_line_flags(args, resume)
         config = load_config(cwd, overrides=args.config, flags=flags, profile=args.profile)
         done_when = Condition.parse(args.done_when) if args.done_when else None
     except (UsageError, ConfigError, ConditionError) as exc:

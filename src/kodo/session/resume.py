@@ -41,3 +41,14 @@ def resume_flags(
     if chosen & {"provider", "base_url"}:
         return flags
     return {**flags, **{k: v for k, v in recorded.items() if k not in chosen}}
+
+
+def command_line_flags(args: Any, resume: str | None) -> dict[str, Any]:
+    """The config values the command line sets (exec and the shell share these flags); for a
+    session being resumed, its recorded model where the command line chose none."""
+    from kodo.config import flags_from_args
+
+    flags = flags_from_args(args)
+    if resume:
+        flags = resume_flags(flags, args.config, args.profile, recorded_model(resume))
+    return flags

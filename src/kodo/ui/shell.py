@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from kodo.config import (
     Config,
     ConfigError,
-    flags_from_args,
     kodo_home,
     load_config,
     project_trust,
@@ -540,11 +539,9 @@ def _setup(args: argparse.Namespace, resume: str | None = None) -> tuple[Config,
     cwd = Path(args.cd or ".").expanduser().resolve()
     if not cwd.is_dir():
         raise ShellError(f"--cd {args.cd}: not a directory")
-    flags = flags_from_args(args)
-    if resume:
-        from kodo.session.resume import recorded_model, resume_flags
+    from kodo.session.resume import command_line_flags
 
-        flags = resume_flags(flags, args.config, args.profile, recorded_model(resume))
+    flags = command_line_flags(args, resume)
     try:
         _ask_trust(cwd)
         config = load_config(cwd, overrides=args.config, flags=flags, profile=args.profile)
