@@ -75,7 +75,7 @@ def recorded_jobs(limit: int) -> list[tuple[str, JobStatusEvent]]:
 def meanwhile(path: Path, clusters: dict, env: dict[str, str]) -> str | None:
     """What a resumed session's jobs did while it was closed, failures diagnosed; None when it
     had no jobs. Said to the model with the next prompt, so it picks up where the jobs are."""
-    from kodo.jobs.triage import TRIAGE_TAIL_LINES, triage
+    from kodo.jobs.triage import triage_job
 
     lines = []
     for event in jobs_in(path):
@@ -89,8 +89,8 @@ def meanwhile(path: Path, clusters: dict, env: dict[str, str]) -> str | None:
             backend = backend_for(cluster, env)
             status = backend.status(event.job_id)
             lines.append(f"- {status.line()} (on {event.cluster}; last seen {event.state})")
-            if status.state in ("failed", "timeout"):
-                report = triage(status, backend.logs(event.job_id, TRIAGE_TAIL_LINES))
+            if status.failed:
+                report = triage_job(backend, status)
                 lines += [f"  {line}" for line in report.splitlines()]
         except ClusterError as exc:
             lines.append(f"- job {event.job_id} on {event.cluster}: cannot ask ({exc})")

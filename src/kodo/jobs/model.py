@@ -29,6 +29,11 @@ class JobStatus:
     def finished(self) -> bool:
         return self.state in FINISHED
 
+    @property
+    def failed(self) -> bool:
+        """Ended badly in a way its logs may explain (a cancellation needs no diagnosis)."""
+        return self.state in ("failed", "timeout")
+
     def line(self) -> str:
         """One line for the model and the person."""
         parts = [f"job {self.job_id}: {self.state}"]

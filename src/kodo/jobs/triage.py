@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from kodo.jobs.backend import Backend
 from kodo.jobs.model import JobStatus
 
 TRIAGE_TAIL_LINES = 2_000
@@ -41,6 +42,11 @@ def triage(status: JobStatus, logs: dict[str, str]) -> str:
     lines += [f"evidence: {e.text}" for e in top.evidence[:MAX_EVIDENCE]]
     lines += [f"fix: {fix}" for fix in top.fixes[:MAX_FIXES]]
     return "\n".join(lines)
+
+
+def triage_job(backend: Backend, status: JobStatus) -> str:
+    """``triage`` of a job's own logs, as far back as the diagnosis needs."""
+    return triage(status, backend.logs(status.job_id, TRIAGE_TAIL_LINES))
 
 
 def _safe(name: str) -> str:

@@ -121,19 +121,21 @@ class JobTool:
 
     def _wait(self, args: JobArgs, ctx: ToolContext, name: str, backend) -> ToolOutput:
         from kodo.events import JobStatus as JobEvent
-        from kodo.jobs.triage import TRIAGE_TAIL_LINES, triage
+        from kodo.jobs.triage import triage_job
         from kodo.jobs.wait import wait_for
 
         job_id = args.job_id or ""
         started = time.monotonic()
-        last: dict[str, object] = {"state": None, "beat": started}
+        last_state: str | None = None
+        last_beat = started
 
         def seen(status) -> None:
+            nonlocal last_state, last_beat
             now = time.monotonic()
-            changed = status.state != last["state"]
-            if not changed and now - float(last["beat"]) < HEARTBEAT_S:  # type: ignore[arg-type]
+            changed = status.state != last_state
+            if not changed and now - last_beat < HEARTBEAT_S:
                 return
-            last.update(state=status.state, beat=now)
+            last_state, last_beat = status.state, now
             tail = _last_lines(backend, job_id) if status.state == "running" else []
             ctx.emit(
                 JobEvent(
@@ -159,10 +161,10 @@ class JobTool:
         )
         text = result.line()
         status = result.status
-        if status.state in ("failed", "timeout"):
-            text += "\n" + triage(status, backend.logs(job_id, TRIAGE_TAIL_LINES))
+        if status.failed:
+            text += "\n" + triage_job(backend, status)
         meta = {"job_id": job_id, "state": status.state, "end": result.end}
-        return ToolOutput(text, ok=status.state not in ("failed", "timeout"), metadata=meta)
+        return ToolOutput(text, ok=not status.failed, metadata=meta)
 
     def _list(self, ctx: ToolContext) -> ToolOutput:
         if not self.submitted:
