@@ -127,16 +127,19 @@ class JobTool:
         job_id = args.job_id or ""
         started = time.monotonic()
         last_state: str | None = None
+        last_tail: list[str] = []
         last_beat = started
 
         def seen(status) -> None:
-            nonlocal last_state, last_beat
+            """A state change is an event; so is new output of a running job (the card shows
+            it) and, with neither, a heartbeat now and then."""
+            nonlocal last_state, last_tail, last_beat
             now = time.monotonic()
-            changed = status.state != last_state
-            if not changed and now - last_beat < HEARTBEAT_S:
-                return
-            last_state, last_beat = status.state, now
             tail = _last_lines(backend, job_id) if status.state == "running" else []
+            changed = status.state != last_state
+            if not changed and tail == last_tail and now - last_beat < HEARTBEAT_S:
+                return
+            last_state, last_tail, last_beat = status.state, tail, now
             ctx.emit(
                 JobEvent(
                     cluster=name,
