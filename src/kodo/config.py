@@ -10,18 +10,19 @@ API keys are never stored here: only the *name* of the variable that holds one.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import hashlib
 import os
 import tomllib
 import typing
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, ClassVar, Literal
 
 from kodo.jobs.spec import Cluster
 from kodo.mcp.spec import McpServer
+from kodo.records import Problem, RecordError, fields_of, read, spec
 from kodo.trust import ProjectConfig, TrustStore, project_config_path
 
 Provider = Literal["openai", "openai-chat", "anthropic", "ollama", "local"]
@@ -111,33 +112,37 @@ class ConfigError(Exception):
     """A config file or override that cannot be used; the message says where and why."""
 
 
-class Limits(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(kw_only=True)
+class Limits:
+    EXTRA: ClassVar[str] = "forbid"
     memory_mb: int | None = None
     cpu_seconds: int | None = None
     max_processes: int | None = None
-    file_size_mb: int | None = Field(default=None, gt=0)  # largest file a command may write
+    file_size_mb: int | None = spec(None, gt=0)  # largest file a command may write
     # The sandbox's /tmp and /dev/shm live in memory; None: a quarter of the memory each.
-    tmp_size_mb: int | None = Field(default=None, gt=0)
-    shm_size_mb: int | None = Field(default=None, gt=0)
+    tmp_size_mb: int | None = spec(None, gt=0)
+    shm_size_mb: int | None = spec(None, gt=0)
 
 
-class ApprovalRule(BaseModel):
+@dataclass(kw_only=True)
+class ApprovalRule:
     """``[[approval.rules]]``: what to do with commands whose words match ``pattern``
     (``*`` in a word matches any characters, a ``**`` word any number of words)."""
 
-    model_config = ConfigDict(extra="forbid")
-    pattern: list[str] = Field(min_length=1)
+    EXTRA: ClassVar[str] = "forbid"
+    pattern: list[str] = spec(min_length=1)
     decision: Literal["allow", "ask", "deny"]
 
 
-class Approval(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rules: list[ApprovalRule] = Field(default_factory=list)
+@dataclass(kw_only=True)
+class Approval:
+    EXTRA: ClassVar[str] = "forbid"
+    rules: list[ApprovalRule] = field(default_factory=list)
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(kw_only=True)
+class Config:
+    EXTRA: ClassVar[str] = "forbid"
 
     model: str = ""  # empty: the provider's default (DEFAULT_MODELS)
     provider: Provider = "openai"
@@ -169,25 +174,25 @@ class Config(BaseModel):
     # "registries": only the package indexes of the person's pip, npm and uv configuration and
     # network_allow, through kodo's filtering proxy. None: "on" if network_access, else "off".
     network: NetworkMode | None = None
-    network_allow: list[str] = Field(default_factory=list)  # hosts, host:port or URLs
+    network_allow: list[str] = field(default_factory=list)  # hosts, host:port or URLs
     approval_policy: ApprovalPolicy = "never"
-    writable_roots: list[str] = Field(default_factory=list)
-    hidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_HIDDEN_PATHS))
-    env_allow: list[str] = Field(default_factory=list)  # secret-looking vars to keep anyway
+    writable_roots: list[str] = field(default_factory=list)
+    hidden_paths: list[str] = field(default_factory=lambda: list(DEFAULT_HIDDEN_PATHS))
+    env_allow: list[str] = field(default_factory=list)  # secret-looking vars to keep anyway
     # Commands run in the person's login environment, captured once per session from their
     # login shell; false: in kodo's own environment, no profile read.
     shell_login: bool = True
-    limits: Limits = Field(default_factory=Limits)
-    approval: Approval = Field(default_factory=Approval)  # only from $KODO_HOME/config.toml
+    limits: Limits = field(default_factory=Limits)
+    approval: Approval = field(default_factory=Approval)  # only from $KODO_HOME/config.toml
 
     context_window: int | None = None
     auto_compact_ratio: float = 0.85
-    prices: dict[str, dict[str, float]] = Field(default_factory=dict)  # model -> {input, output}
-    mcp_servers: dict[str, McpServer] = Field(default_factory=dict)
-    clusters: dict[str, Cluster] = Field(default_factory=dict)  # only from $KODO_HOME
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)  # model -> {input, output}
+    mcp_servers: dict[str, McpServer] = field(default_factory=dict)
+    clusters: dict[str, Cluster] = field(default_factory=dict)  # only from $KODO_HOME
 
     profile: str | None = None
-    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def network_mode(self) -> NetworkMode:
@@ -371,9 +376,9 @@ def load_config(
     if data["provider"] == "local":  # short tool descriptions we wrote beat the chat template's
         data.setdefault("tool_call_format", "text")
     try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(_explain(err, layers) for err in exc.errors())
+        return read(Config, data)
+    except RecordError as exc:
+        problems = "; ".join(_explain(problem, layers) for problem in exc.problems)
         raise ConfigError(f"invalid configuration: {problems}") from exc
 
 
@@ -413,26 +418,25 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     """The keys allowed where ``loc`` ends (inside ``[limits]``, an MCP server, ...)."""
     model: Any = Config
     for part in loc[:-1]:
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            field = model.model_fields.get(str(part))
-            model = field.annotation if field else None
+        if isinstance(model, type) and dataclasses.is_dataclass(model):
+            model = next((f.hint for f in fields_of(model) if f.name == part), None)
         elif typing.get_origin(model) is dict:
             model = typing.get_args(model)[1]  # ``part`` is a name: [mcp_servers.NAME]
         else:
             return []
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return [name for name in model.model_fields if name != "provider_defaulted"]
+    if isinstance(model, type) and dataclasses.is_dataclass(model):
+        return [f.name for f in fields_of(model) if f.name != "provider_defaulted"]
     return []
 
 
-def _explain(error: Any, layers: list[tuple[str, dict[str, Any]]]) -> str:
+def _explain(problem: Problem, layers: list[tuple[str, dict[str, Any]]]) -> str:
     """One problem: where it was set, the key, and for an unknown key the nearest known one."""
-    loc = tuple(error["loc"])
-    key = ".".join(str(part) for part in loc)
+    loc = problem.loc
+    key = problem.where
     where = _source(loc, layers)
     prefix = f"{where}: " if where else ""
-    if error["type"] != "extra_forbidden":
-        return f"{prefix}{key}: {error['msg']}"
+    if problem.kind != "extra":
+        return f"{prefix}{key}: {problem.message}"
     near = difflib.get_close_matches(str(loc[-1]), _known_keys(loc), n=1, cutoff=0.6)
     hint = f" (did you mean {'.'.join([*map(str, loc[:-1]), near[0]])!r}?)" if near else ""
     return f"{prefix}unknown key {key!r}{hint}"

@@ -1,35 +1,44 @@
 """The typed event stream: the one language between the agent, the UI and the session log.
 
-Every event is a pydantic model with a literal ``type``; ``parse_event`` turns a JSON line back
-into the right class, which is how sessions are resumed. docs/events.md documents the schema.
+Every event is a record (``kodo.records``) with a ``type`` word; ``to_json`` writes one as a
+JSON line and ``parse_event`` reads it back into the right class, checked field by field, which
+is how sessions are resumed. docs/events.md documents the schema.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Annotated, Any, Literal
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
-
-
-class _Event(BaseModel):
-    ts: float = Field(default_factory=time.time)
+from kodo.records import read, to_plain
 
 
-class ToolCallInfo(BaseModel):
+@dataclass(kw_only=True)
+class _Event:
+    type: ClassVar[str]
+    ts: float = field(default_factory=time.time)
+
+
+@dataclass(kw_only=True)
+class ToolCallInfo:
     call_id: str
     name: str
     arguments: str
     from_text: bool = False  # the model wrote it in its reply text (no native tool call)
 
 
-class PlanStep(BaseModel):
+@dataclass(kw_only=True)
+class PlanStep:
     step: str
     status: Literal["pending", "in_progress", "completed"]
 
 
+@dataclass(kw_only=True)
 class SessionStarted(_Event):
-    type: Literal["session_started"] = "session_started"
+    type: ClassVar[str] = "session_started"
     session_id: str
     model: str
     provider: str
@@ -38,90 +47,110 @@ class SessionStarted(_Event):
     base_url: str | None = None  # the server it talked to; resuming talks to it again
 
 
+@dataclass(kw_only=True)
 class UserMessage(_Event):
     """A prompt from the person, or project instructions (AGENTS.md) sent ahead of the first."""
 
-    type: Literal["user_message"] = "user_message"
+    type: ClassVar[str] = "user_message"
     text: str
     kind: Literal["prompt", "instructions", "nudge", "attachment"] = "prompt"
 
 
+@dataclass(kw_only=True)
 class TextDelta(_Event):
     """A piece of the model's answer as it streams; not needed to rebuild a conversation."""
 
-    type: Literal["text_delta"] = "text_delta"
+    type: ClassVar[str] = "text_delta"
     text: str
 
 
+@dataclass(kw_only=True)
 class AssistantMessage(_Event):
     """One complete model response: its text and the tool calls it asked for."""
 
-    type: Literal["assistant_message"] = "assistant_message"
+    type: ClassVar[str] = "assistant_message"
     text: str
-    tool_calls: list[ToolCallInfo] = Field(default_factory=list)
+    tool_calls: list[ToolCallInfo] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class ToolCall(_Event):
-    type: Literal["tool_call"] = "tool_call"
+    type: ClassVar[str] = "tool_call"
     call_id: str
     name: str
     arguments: str
 
 
+@dataclass(kw_only=True)
 class CommandOutput(_Event):
     """A piece of what a running command printed, as it prints it; the tool result that follows
     holds the output, so these are not needed to rebuild a conversation."""
 
-    type: Literal["command_output"] = "command_output"
+    type: ClassVar[str] = "command_output"
     call_id: str
     text: str
 
 
+@dataclass(kw_only=True)
 class ToolResult(_Event):
-    type: Literal["tool_result"] = "tool_result"
+    type: ClassVar[str] = "tool_result"
     call_id: str
     name: str
     output: str
     ok: bool = True
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(kw_only=True)
 class JobStatus(_Event):
     """A cluster job the session submitted or watches: on submission, on each change of state
     seen while waiting, and as a heartbeat during a long wait. ``kodo jobs`` and ``kodo resume``
     find a session's jobs here."""
 
-    type: Literal["job_status"] = "job_status"
+    type: ClassVar[str] = "job_status"
     cluster: str
     job_id: str
     state: str
     detail: str = ""  # the scheduler's own state word, reason, exit code
     workdir: str | None = None
     elapsed_s: float | None = None  # of this wait
-    last_lines: list[str] = Field(default_factory=list)
+    last_lines: list[str] = field(default_factory=list)
     heartbeat: bool = False
 
 
+@dataclass(kw_only=True)
 class PlanUpdated(_Event):
-    type: Literal["plan_updated"] = "plan_updated"
+    type: ClassVar[str] = "plan_updated"
     explanation: str | None = None
     steps: list[PlanStep]
 
 
+@dataclass(kw_only=True)
 class Retry(_Event):
-    type: Literal["retry"] = "retry"
+    type: ClassVar[str] = "retry"
     attempt: int
     delay_s: float
     reason: str
 
 
+@dataclass(kw_only=True)
 class Error(_Event):
-    type: Literal["error"] = "error"
+    type: ClassVar[str] = "error"
     message: str
 
 
+@dataclass(kw_only=True)
+class Notice(_Event):
+    """What the person should know that is no error: a skill skipped, an MCP server that did
+    not start, a login profile that failed, the local model chosen for want of a provider."""
+
+    type: ClassVar[str] = "notice"
+    text: str
+
+
+@dataclass(kw_only=True)
 class Usage(_Event):
-    type: Literal["usage"] = "usage"
+    type: ClassVar[str] = "usage"
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
@@ -129,26 +158,29 @@ class Usage(_Event):
     total_output_tokens: int = 0
 
 
+@dataclass(kw_only=True)
 class Compacted(_Event):
     """Older turns were replaced by ``summary``; the last ``kept_messages`` messages stayed as
     they were. A resumed session starts from here."""
 
-    type: Literal["compacted"] = "compacted"
+    type: ClassVar[str] = "compacted"
     summary: str
     kept_messages: int = 0
     tokens_before: int = 0
 
 
+@dataclass(kw_only=True)
 class TurnCompleted(_Event):
-    type: Literal["turn_completed"] = "turn_completed"
+    type: ClassVar[str] = "turn_completed"
     turn: int
 
 
 SessionStatus = Literal["completed", "error", "max_turns", "token_budget", "interrupted"]
 
 
+@dataclass(kw_only=True)
 class SessionCompleted(_Event):
-    type: Literal["session_completed"] = "session_completed"
+    type: ClassVar[str] = "session_completed"
     status: SessionStatus
     exit_code: int
     final_message: str | None = None
@@ -163,7 +195,7 @@ class SessionCompleted(_Event):
     done_met: bool | None = None
 
 
-Event = Annotated[
+Event = (
     SessionStarted
     | UserMessage
     | TextDelta
@@ -175,15 +207,31 @@ Event = Annotated[
     | PlanUpdated
     | Retry
     | Error
+    | Notice
     | Usage
     | Compacted
     | TurnCompleted
-    | SessionCompleted,
-    Field(discriminator="type"),
-]
+    | SessionCompleted
+)
+EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in typing.get_args(Event)}
 
-_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+def to_json(event: Event) -> str:
+    """One line of the event log. Text with a lone surrogate (a model can send one) is written
+    escaped, since it cannot be written as UTF-8."""
+    data = {"type": event.type, **to_plain(event)}
+    line = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        line.encode()
+    except UnicodeEncodeError:
+        line = json.dumps(data, separators=(",", ":"))
+    return line
 
 
 def parse_event(line: str | bytes) -> Event:
-    return _adapter.validate_json(line)
+    """One event from a line of the log; ``ValueError`` for anything else."""
+    data = json.loads(line)
+    cls = EVENT_TYPES.get(str(data.get("type"))) if isinstance(data, dict) else None
+    if cls is None:
+        raise ValueError(f"not a kodo event: {str(line)[:80]!r}")
+    return read(cls, data)

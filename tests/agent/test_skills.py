@@ -80,3 +80,54 @@ def test_skills_in_the_folders_other_agents_use_are_found(
     assert by_name["mine"] == ("project", "repo")  # the project's wins over the person's
     assert by_name["near"] == ("project", "pkg")
     assert "out" not in by_name  # above the repository: not the project's
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "name: a\ndescription: Build things (auth, tests), then run them.",
+        "name: a\ndescription: 'quoted'",
+        'name: a\ndescription: "double # quoted"',
+        "name: a\ndescription: yes",
+        "name: a\ndescription: Null",
+        "name: a\ndescription: 1.5",
+        "name: a\ndescription: 2024-01-01",
+        "name: a\ndescription: .inf",
+        "name: a\ndescription: x: y",
+        "name: a\ndescription: trailing:",
+        "name: a\ndescription: a # comment",
+        "name: a\ndescription: - item",
+        "name: a\ndescription: [list, of, things]",
+        "name: a\ndescription: &anchor value",
+        "name: a\ndescription: |\n  block\n  text",
+        "name: a\ndescription: folded\n  onto two lines",
+        "name: a\ndescription: tab\there",
+        "name: a\ndescription: b\u2028c",
+        "name: a\r\ndescription: windows line ends\r\n",
+        "name: a\ndescription: a\\b 'q' \"q\" 50% {x}",
+        "name: a\nname: b",
+        "name:a\ndescription: no space after the first colon",
+    ],
+)
+def test_front_matter_without_yaml_reads_what_yaml_reads_or_leaves_it_to_yaml(
+    header: str,
+) -> None:
+    """The fast reader of plain ``key: text`` front matter either declines or agrees with a
+    real YAML reader, so a skill means the same whichever one read it."""
+    import yaml
+
+    from kodo.skills import _plain_header
+
+    mine = _plain_header(header)
+    if mine is not None:
+        assert mine == yaml.safe_load(header)
+
+
+def test_builtin_skills_are_read_without_importing_yaml() -> None:
+    code = (
+        "import sys; from pathlib import Path; from kodo.skills import discover_skills; "
+        "skills, problems = discover_skills(Path('/')); "
+        "assert len(skills) >= 3 and not problems, (skills, problems); "
+        "assert 'yaml' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -169,7 +169,7 @@ def test_exec_json_into_head_exits_quietly_with_the_session_file_whole(tmp_path:
         subprocess.run(["bash", "-c", pipeline], cwd=tmp_path, env=kodo_env(), timeout=120)
     assert (tmp_path / "stderr.txt").read_text() == ""  # no BrokenPipeError, no traceback
     first = (tmp_path / "first.txt").read_text()
-    assert first.startswith('{"ts"') and '"session_started"' in first
+    assert first.startswith('{"type":"session_started"') and '"session_started"' in first
     assert int((tmp_path / "status.txt").read_text()) == 130
     events = read_events(all_session_files()[0])
     assert events[-1].type == "session_completed" and events[-1].status == "interrupted"

@@ -128,9 +128,10 @@ def test_the_nudge_budget_ends_a_session_that_never_acts(tmp_path: Path) -> None
 
 def run_kodo_plain_note(end: dict) -> str:
     from kodo.events import SessionCompleted
+    from kodo.records import read
     from kodo.ui.render import verdict_note
 
-    return verdict_note(SessionCompleted.model_validate(end))
+    return verdict_note(read(SessionCompleted, end))
 
 
 def test_code_shown_instead_of_written_is_sent_back(tmp_path: Path) -> None:

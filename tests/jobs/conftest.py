@@ -25,6 +25,9 @@ def client_env() -> dict[str, str]:
 
 
 SLURM_BINARIES = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo", "scancel")
+# at least two, so a 2-task (2-rank) job starts on a small machine too; slurmd takes the
+# configured count (config_overrides) rather than draining a node with fewer cores
+NODE_CPUS = max(os.cpu_count() or 1, 2)
 
 
 def free_port() -> int:
@@ -88,7 +91,8 @@ MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 MinJobAge=600
-NodeName={host} NodeAddr=127.0.0.1 CPUs={os.cpu_count() or 2} State=UNKNOWN
+SlurmdParameters=config_overrides
+NodeName={host} NodeAddr=127.0.0.1 CPUs={NODE_CPUS} State=UNKNOWN
 PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """
 

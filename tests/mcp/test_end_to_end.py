@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kodo.mcp.manager import McpManager
 from kodo.mcp.spec import McpServer, config_warnings
+from kodo.records import read
 from tests.e2e.harness import exec_args, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Fault, Reply
@@ -38,8 +39,9 @@ def test_kodo_exec_offers_and_calls_a_configured_servers_tools(
         run = run_kodo(exec_args(srv.base_url, "add 2 and 3"), cwd=tmp_path)
 
     assert run.returncode == 0, run.stderr
-    assert "MCP server 'broken' did not start" in run.stderr
-    assert "no-such-server" in run.stderr
+    notices = " ".join(n["text"] for n in run.of_type("notice"))
+    assert "MCP server 'broken' did not start" in notices
+    assert "no-such-server" in notices
     offered = {t["function"]["name"]: t["function"] for t in srv.requests[0]["tools"]}
     assert sorted(offered["demo__add"]["parameters"]["required"]) == ["a", "b"]
     assert not any(name.startswith("broken__") for name in offered)
@@ -105,8 +107,9 @@ def test_kodo_exec_runs_real_servers_from_a_codex_style_config(
         run = run_kodo(exec_args(srv.base_url, "what time is it"), cwd=tmp_path)
 
     assert run.returncode == 0, run.stderr
-    assert "MCP server 'time': ignoring unknown key 'oauth'" in run.stderr
-    assert "off" not in run.stderr
+    notices = " ".join(n["text"] for n in run.of_type("notice"))
+    assert "MCP server 'time': ignoring unknown key 'oauth'" in notices
+    assert "off" not in notices
     offered = {t["function"]["name"] for t in srv.requests[0]["tools"]}
     assert {"time__get_current_time", "fs__read_text_file"} <= offered
     assert not any(name.startswith("fs__") for name in offered - {"fs__read_text_file"})
@@ -148,9 +151,7 @@ def test_the_client_configs_in_the_docs_start_kodo_as_a_tool_that_runs_a_task(
 ) -> None:
     claude = json.loads(docs_block("**Claude Code**", "json"))["mcpServers"]["kodo"]
     assert (claude["command"], claude["args"]) == ("kodo", ["mcp-server"])
-    spec = McpServer.model_validate(
-        tomllib.loads(docs_block("**Codex**", "toml"))["mcp_servers"]["kodo"]
-    )
+    spec = read(McpServer, tomllib.loads(docs_block("**Codex**", "toml"))["mcp_servers"]["kodo"])
     assert config_warnings("kodo", spec) == []
     assert spec.tool_timeout_s >= 600  # a task, not a quick lookup
 

@@ -18,6 +18,7 @@ from kodo.mcp.spec import (
     server_env,
     server_headers,
 )
+from kodo.records import read
 
 CODEX_DOCS_CONFIG = Path(__file__).parent / "data" / "codex_docs_config.toml"
 
@@ -103,8 +104,9 @@ def test_an_unset_bearer_token_variable_is_an_error_not_an_empty_header() -> Non
 
 
 def test_env_vars_from_a_remote_source_cannot_be_honoured() -> None:
-    spec = McpServer.model_validate(
-        {"command": "x", "env_vars": ["LOCAL", {"name": "REMOTE_TOKEN", "source": "remote"}]}
+    spec = read(
+        McpServer,
+        {"command": "x", "env_vars": ["LOCAL", {"name": "REMOTE_TOKEN", "source": "remote"}]},
     )
     with pytest.raises(McpSetupError, match="REMOTE_TOKEN"):
         server_env(spec, {"LOCAL": "1"})

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kodo.config import Config
+from kodo.records import read
 from kodo.sandbox.bwrap import BwrapExecutor
 
 
@@ -35,7 +36,7 @@ def sandbox(workspace: Path) -> Iterator[Callable[..., BwrapExecutor]]:
     made: list[BwrapExecutor] = []
 
     def make(**config: object) -> BwrapExecutor:
-        ex = BwrapExecutor(Config(**config), workspace)
+        ex = BwrapExecutor(read(Config, config), workspace)
         made.append(ex)
         return ex
 

@@ -58,3 +58,21 @@ def test_kodo_installed_under_tmp_still_starts_its_sandbox(workspace: Path, tmp_
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(venv)
+
+
+def test_one_command_runs_in_bwraps_place_unless_the_supervisor_is_needed(
+    workspace: Path, kodo_home: Path
+) -> None:
+    """One command gains nothing from a supervisor (it would pay its start): bwrap runs it
+    directly, as the sandbox's first process after bwrap's own init. With resource limits the
+    supervisor sets them, so the command runs under it, and the limit holds."""
+    show = "cat /proc/$PPID/comm; ulimit -t"
+    direct = kodo_sandbox(workspace, "--", "bash", "-c", show)
+    assert direct.returncode == 0, direct.stderr
+    assert direct.stdout.split() == ["bwrap", "unlimited"]
+
+    (kodo_home / "config.toml").write_text("[limits]\ncpu_seconds = 50\n")
+    supervised = kodo_sandbox(workspace, "--", "bash", "-c", show)
+    assert supervised.returncode == 0, supervised.stderr
+    parent, limit = supervised.stdout.split()
+    assert parent != "bwrap" and limit == "50"

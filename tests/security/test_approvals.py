@@ -33,6 +33,7 @@ from kodo.events import (
     ToolCall,
     ToolResult,
 )
+from kodo.records import read
 from kodo.sandbox import create_executor
 from kodo.sandbox.approval import NO_APPROVER, ScriptedApprover
 from kodo.sandbox.base import ApprovalRequest, Executor
@@ -67,7 +68,7 @@ def make_ctx(ws: Path) -> Iterator[MakeCtx]:
     executors: list[Executor] = []
 
     def make(approver: ScriptedApprover | None = None, **config: object) -> ToolContext:
-        cfg = Config.model_validate(config)
+        cfg = read(Config, config)
         executor = create_executor(cfg, ws)
         executors.append(executor)
         return ToolContext(ws, cfg, lambda e: None, executor, approver)
@@ -341,7 +342,9 @@ def test_shell_output_shows_control_characters_as_text() -> None:
         fake = SimpleNamespace(
             console=renderer.console,
             renderer=renderer,
-            config=Config(approval={"rules": [{"pattern": ["git", HOSTILE], "decision": "deny"}]}),
+            config=read(
+                Config, {"approval": {"rules": [{"pattern": ["git", HOSTILE], "decision": "deny"}]}}
+            ),
             cwd=Path("/w"),
             session=None,
         )

@@ -15,9 +15,9 @@ from tests.fakes.script import Reply
 
 
 def planted_module(folder: Path, marker: Path) -> None:
-    """A ``pydantic.py`` that leaves a marker when imported: kodo's config imports pydantic."""
+    """A ``tomllib.py`` that leaves a marker when imported: kodo's config imports tomllib."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pydantic.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise ImportError\n")
+    (folder / "tomllib.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise ImportError\n")
 
 
 def test_batch_test_step_runs_in_the_sandbox(tmp_path: Path, bait: Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from kodo.config import Config
+from kodo.records import read
 from kodo.sandbox import bwrap as bwrap_module
 from kodo.sandbox.bwrap import BwrapExecutor
 from kodo.sandbox.limits import total_memory
@@ -336,7 +337,7 @@ def test_default_tmpfs_size_is_a_quarter_of_memory(sandbox, workspace: Path):
 
 @pytest.mark.parametrize("mode", ["workspace-write", "danger-full-access"])
 def test_file_size_limit(workspace: Path, mode: str):
-    config = Config(sandbox_mode=mode, limits={"file_size_mb": 1})
+    config = read(Config, {"sandbox_mode": mode, "limits": {"file_size_mb": 1}})
     ex = BwrapExecutor(config, workspace) if mode != "danger-full-access" else LocalExecutor(config)
     try:
         write = "import sys; open('f', 'wb').write(b'x' * int(sys.argv[1])); print('WROTE')"

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from kodo.config import Config
+from kodo.records import read
 from kodo.sandbox.bwrap import BwrapExecutor
 from kodo.skills import discover_skills
 from kodo.skills.tool import LoadSkillArgs, LoadSkillTool
@@ -67,7 +68,7 @@ def workspace(base: Path) -> Path:
 
 
 def sandboxed(workspace: Path, script: str, **config: object) -> str:
-    ex = BwrapExecutor(Config(**config), workspace)
+    ex = BwrapExecutor(read(Config, config), workspace)
     try:
         result = ex.run(
             ["bash", "-c", script], cwd=workspace, timeout_s=60, max_output_bytes=32_000

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kodo.config import Config
+from kodo.records import read
 from kodo.sandbox.local import LocalExecutor
 from kodo.tools.apply_patch import ApplyPatchTool, PatchError, apply_patch
 from kodo.tools.base import ToolContext, ToolOutput
@@ -25,7 +26,7 @@ def ws(tmp_path: Path) -> Path:
 
 
 def run_tool(ws: Path, patch: str, **config) -> ToolOutput:
-    cfg = Config(**config)
+    cfg = read(Config, config)
     ctx = ToolContext(ws, cfg, lambda e: None, LocalExecutor(cfg))
     return ToolRegistry([ApplyPatchTool()]).dispatch(
         "apply_patch", json.dumps({"patch": patch}), ctx

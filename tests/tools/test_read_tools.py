@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kodo.config import Config
+from kodo.records import read
 from kodo.sandbox.local import LocalExecutor
 from kodo.tools.base import ToolContext, ToolOutput
 from kodo.tools.builtin import file_tools
@@ -20,7 +21,7 @@ HAVE_RG = shutil.which("rg") is not None
 
 
 def call(ws: Path, name: str, tools: list | None = None, config: dict | None = None, **args):
-    cfg = Config(**(config or {}))
+    cfg = read(Config, config or {})
     ctx = ToolContext(ws, cfg, lambda e: None, LocalExecutor(cfg))
     return ToolRegistry(tools or file_tools()).dispatch(name, json.dumps(args), ctx)
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from pydantic import BaseModel
 
 from kodo.agent.conversation import Conversation
 from kodo.agent.loop import Agent
@@ -72,7 +72,8 @@ def test_cancel_kills_the_running_command_tree(tmp_path: Path) -> None:
     executor.close()
 
 
-class _NoArgs(BaseModel):
+@dataclass
+class _NoArgs:
     pass
 
 
@@ -81,7 +82,7 @@ class _PressEsc:
 
     name: ClassVar[str] = "press_esc"
     description: ClassVar[str] = "test"
-    Args: ClassVar[type[BaseModel]] = _NoArgs
+    Args: ClassVar[type] = _NoArgs
     ran: ClassVar[list[str]] = []
 
     def run(self, args: _NoArgs, ctx: ToolContext) -> ToolOutput:

@@ -7,18 +7,17 @@ released by one idempotent ``close``.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kodo.config import Config, kodo_home
+from kodo.events import Event, Notice
 
 if TYPE_CHECKING:
     from kodo.agent.conversation import Conversation
     from kodo.agent.loop import Agent, RunOutcome
-    from kodo.events import Event
     from kodo.mcp.manager import McpManager
     from kodo.models.base import Model
     from kodo.sandbox.base import Approver, Executor
@@ -39,8 +38,31 @@ class SessionSetupError(Exception):
     """The session could not be assembled; the message is meant for the person."""
 
 
-def _warn(message: str) -> None:
-    print(f"kodo: {message}", file=sys.stderr)
+class Notices:
+    """Notices from setting the session up and running it (``Notice`` events). Those from
+    before the session file is open are held, then sent right after ``session_started``, so
+    the log and every front end get them in order, and the shell prints none while the person
+    is still typing."""
+
+    def __init__(self) -> None:
+        self._held: list[str] = []
+        self._emit: Callable[[Event], None] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> None:
+        with self._lock:
+            emit = self._emit
+            if emit is None:
+                self._held.append(text)
+        if emit is not None:
+            emit(Notice(text=text))
+
+    def open(self, emit: Callable[[Event], None]) -> None:
+        with self._lock:
+            self._emit = emit
+            held, self._held = self._held, []
+        for text in held:
+            emit(Notice(text=text))
 
 
 class Session:
@@ -61,7 +83,7 @@ class Session:
         executor: Executor,
         login: LoginSnapshot | None = None,
         show: Callable[[Event], None],
-        warn: Callable[[str], None],
+        notices: Notices,
     ) -> None:
         self.config = config
         self.cwd = cwd
@@ -75,7 +97,7 @@ class Session:
         self.executor = executor
         self.login = login  # the login environment commands run in
         self.show = show
-        self.warn = warn
+        self.notices = notices
         self.writer: RolloutWriter | None = None
         self.mcp: McpManager | None = None
         self.ctx: ToolContext | None = None
@@ -115,6 +137,7 @@ class Session:
                 base_url=self.config.base_url,
             )
         )
+        self.notices.open(self.emit)
         if self.instructions:
             self.conversation.add_instructions(self.instructions)
             self.record(UserMessage(text=self.instructions, kind="instructions"))
@@ -133,7 +156,7 @@ class Session:
 
             self.mcp = McpManager(self.config.mcp_servers, cwd=self.cwd)
             for problem in self.mcp.start():
-                self.warn(problem)
+                self.notices(problem)
             ctx = self.ctx
             tools.attach(McpToolSet(self.mcp, set(tools.names), lambda: ctx.config.provider))
         self.agent = Agent(
@@ -184,7 +207,6 @@ def open_session(
     *,
     resume: str | None,
     show: Callable[[Event], None],
-    warn: Callable[[str], None] = _warn,
 ) -> Session:
     """``resume`` is a session id (or prefix), ``"--last"`` for the latest, or None for a new
     session. Raises ``SessionSetupError`` before anything is written (the sandbox, started
@@ -207,7 +229,8 @@ def open_session(
 
     # The profile runs, and the sandbox starts, while the rest is set up (and, for the
     # profile, while the first request is answered).
-    login = LoginSnapshot(config.shell_login, warn=warn)
+    notices = Notices()
+    login = LoginSnapshot(config.shell_login, warn=notices)
     try:
         # Made before the sandbox masks it: one that appeared later would restart the sandbox.
         kodo_home().mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -218,7 +241,7 @@ def open_session(
     try:
         skills, skill_problems = discover_skills(cwd)
         for problem in skill_problems:
-            warn(f"skipped a skill: {problem}")
+            notices(f"skipped a skill: {problem}")
         if resume:
             path = latest_session() if resume == "--last" else find_session(resume)
             conversation = Conversation.from_events(
@@ -232,7 +255,7 @@ def open_session(
             session_id = new_session_id()
             path = new_session_path(session_id)
         if config.provider_defaulted:
-            warn(LOCAL_DEFAULT_NOTE.format(model=config.model))
+            notices(LOCAL_DEFAULT_NOTE.format(model=config.model))
         model = create_model(config)
         from kodo.agent import loop, toolset  # noqa: F401 - what start() needs, loaded meanwhile
 
@@ -240,6 +263,7 @@ def open_session(
     except (SessionNotFound, ModelError, SandboxUnavailable) as exc:
         executor.close()
         login.close()
+        notices.open(show)  # no session file to hold them: what led here is shown at least
         raise SessionSetupError(str(exc)) from exc
     return Session(
         config=config,
@@ -254,5 +278,5 @@ def open_session(
         executor=executor,
         login=login,
         show=show,
-        warn=warn,
+        notices=notices,
     )

@@ -73,9 +73,10 @@ class Display:
             if self._bar is None:
                 tests = _TESTS[result.tests_passed]
                 note = f" ({result.error})" if result.error and not result.ok else ""
+                done = f", {result.done_verdict}" if result.done_verdict else ""
                 print(
                     f"[{self.done + self.failed}/{self.total}] {result.id}: {result.status}"
-                    f"{tests} in {result.wall_s:.1f}s{note}",
+                    f"{tests}{done} in {result.wall_s:.1f}s{note}",
                     file=self.stream,
                 )
             else:

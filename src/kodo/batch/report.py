@@ -96,9 +96,14 @@ def failure_reason(result: TaskResult, task_dir: Path) -> str | None:
     if result.ok:
         return None
     if result.status == "completed":
-        tests = task_dir / "test_output.txt"
-        text = tests.read_text(encoding="utf-8", errors="replace") if tests.is_file() else ""
-        return _one_line("tests failed: " + _test_failure(text))
+        reasons = []
+        if result.done_met is False:
+            reasons.append(result.done_verdict or "done-when: not met")
+        if result.tests_passed is False:
+            tests = task_dir / "test_output.txt"
+            text = tests.read_text(encoding="utf-8", errors="replace") if tests.is_file() else ""
+            reasons.append("tests failed: " + _test_failure(text))
+        return _one_line("; ".join(reasons))
     words = _STATUS_WORDS.get(result.status, result.status)
     return _one_line(f"{words}: {result.error}" if result.error else words)
 
@@ -170,7 +175,8 @@ def _verdict(r: TaskResult) -> str:
         return "pass"
     if r.status != "completed":
         return f"fail ({r.status})"
-    return "fail (tests)"
+    failed = {"tests": r.tests_passed is False, "done-when": r.done_met is False}
+    return f"fail ({', '.join(what for what, bad in failed.items() if bad)})"
 
 
 def _run_line(rep: Report) -> str:

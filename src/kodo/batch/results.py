@@ -37,6 +37,8 @@ class TaskResult(BaseModel):
     model: str | None = None
     tests_passed: bool | None = None  # None: the task has no test command
     done_met: bool | None = None  # None: the task has no done_when
+    # the verdict with the value that decided it: "done-when val_acc >= 0.9: met (val_acc = 0.93)"
+    done_verdict: str | None = None
     error: str | None = None
 
     @property

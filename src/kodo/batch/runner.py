@@ -114,6 +114,14 @@ def _tail(path: Path, limit: int = 400) -> str:
     return text[-limit:]
 
 
+def _done_verdict(stderr: Path) -> str | None:
+    """The ``--done-when`` verdict line ``kodo exec`` printed: the session log records whether
+    the condition was met, not the value that decided it, and a report says why."""
+    text = stderr.read_text(encoding="utf-8", errors="replace") if stderr.exists() else ""
+    lines = [line.removeprefix("kodo: ") for line in text.splitlines()]
+    return next((line for line in reversed(lines) if line.startswith("done-when ")), None)
+
+
 def _keep_session_log(home: Path, dest: Path) -> None:
     logs = sorted((home / "sessions").rglob("*.jsonl"))
     if logs:
@@ -240,3 +248,5 @@ def _agent(
     else:
         result.status, result.error = s.status, s.error  # type: ignore[assignment]
         result.done_met = s.done_met
+        if task.done_when:
+            result.done_verdict = _done_verdict(stderr)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from kodo.records import spec
 
 ClusterKind = Literal["slurm", "ray", "kubernetes"]
 
 
-class Cluster(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(kw_only=True)
+class Cluster:
+    EXTRA: ClassVar[str] = "forbid"
     kind: ClusterKind
     partition: str | None = None  # slurm: defaults for sbatch
     account: str | None = None
-    sbatch_args: list[str] = Field(default_factory=list)
+    sbatch_args: list[str] = field(default_factory=list)
     address: str | None = None  # ray: the job server, e.g. http://head:8265
     context: str | None = None  # kubernetes: kubectl --context and --namespace
     namespace: str | None = None
-    poll_s: float = Field(default=10.0, gt=0)  # how often a wait looks at the job
+    poll_s: float = spec(10.0, gt=0)  # how often a wait looks at the job

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from kodo.records import spec
 
 DEFAULT_START_TIMEOUT_S = 30.0  # a first `npx -y PACKAGE` downloads the package: 20 s and more
 DEFAULT_TOOL_TIMEOUT_S = 300.0
@@ -44,32 +45,35 @@ class McpSetupError(Exception):
     """A server's config that cannot become a process or a connection; says which key and why."""
 
 
-class EnvVarRef(BaseModel):
+@dataclass(kw_only=True)
+class EnvVarRef:
     """Codex's long form of an ``env_vars`` entry."""
 
-    model_config = ConfigDict(extra="forbid")
+    EXTRA: ClassVar[str] = "forbid"
     name: str
     source: Literal["local", "remote"] = "local"
 
 
-class McpServer(BaseModel):
-    model_config = ConfigDict(extra="allow")  # unknown keys: ``config_warnings``
+@dataclass(kw_only=True)
+class McpServer:
+    EXTRA: ClassVar[str] = "keep"  # unknown keys: ``config_warnings``
+    extra: dict[str, Any] = field(default_factory=dict, init=False)
 
     command: str | None = None
-    args: list[str] = Field(default_factory=list)
-    env: dict[str, str] = Field(default_factory=dict)
-    env_vars: list[str | EnvVarRef] = Field(default_factory=list)
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    env_vars: list[str | EnvVarRef] = field(default_factory=list)
     cwd: str | None = None
     url: str | None = None
     bearer_token_env_var: str | None = None
-    http_headers: dict[str, str] = Field(default_factory=dict)
-    env_http_headers: dict[str, str] = Field(default_factory=dict)  # header -> variable name
-    startup_timeout_sec: float | None = Field(default=None, gt=0)
-    startup_timeout_ms: int | None = Field(default=None, gt=0)  # Codex's older spelling
-    tool_timeout_sec: float | None = Field(default=None, gt=0)
+    http_headers: dict[str, str] = field(default_factory=dict)
+    env_http_headers: dict[str, str] = field(default_factory=dict)  # header -> variable name
+    startup_timeout_sec: float | None = spec(None, gt=0)
+    startup_timeout_ms: int | None = spec(None, gt=0)  # Codex's older spelling
+    tool_timeout_sec: float | None = spec(None, gt=0)
     enabled: bool = True
     enabled_tools: list[str] | None = None
-    disabled_tools: list[str] = Field(default_factory=list)
+    disabled_tools: list[str] = field(default_factory=list)
 
     @property
     def start_timeout_s(self) -> float:
@@ -102,12 +106,12 @@ def config_warnings(name: str, spec: McpServer) -> list[str]:
 
     where = f"MCP server {name!r}"
     lines = []
-    for key in spec.model_extra or {}:
+    for key in spec.extra:
         hint = _UNSUPPORTED.get(key)
         lines.append(f"{where}: ignoring unknown key {key!r}" + (f" ({hint})" if hint else ""))
     ignored = _HTTP_ONLY if spec.command is not None else _STDIO_ONLY
     for key in ignored:
-        if key in spec.model_fields_set and getattr(spec, key):
+        if getattr(spec, key):
             kind = "url" if key in _HTTP_ONLY else "command"
             lines.append(f"{where}: ignoring {key!r}, which only applies to `{kind}` servers")
     for table in ("env", "http_headers"):

@@ -2,30 +2,31 @@
 
 The model sees the server's JSON schema rewritten for its provider (``schema.for_provider``);
 the arguments are checked against the server's own schema before anything else, so a call that
-would fail never reaches the person's approval prompt. Each call goes through the session's
-``ApprovalGate``: it runs in the server's process, outside kodo's sandbox.
+would fail never reaches the person's approval prompt. Each call declares itself for the
+registry's approval step (``approval``): it runs in the server's process, outside kodo's
+sandbox.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict
 
 from kodo.mcp.manager import McpCallError, McpManager, McpToolInfo
 from kodo.mcp.names import unique_name
 from kodo.mcp.schema import argument_problem, for_provider
-from kodo.sandbox.approval import gate_for
 from kodo.sandbox.base import McpCall
-from kodo.tools.base import ToolContext, ToolOutput
+from kodo.tools.base import Approval, ToolContext, ToolOutput
 
 
-class McpArguments(BaseModel):
+@dataclass
+class McpArguments:
     """Any JSON object: checked against the server's schema in ``run``."""
 
-    model_config = ConfigDict(extra="allow")
+    EXTRA: ClassVar[str] = "keep"
+    extra: dict[str, Any] = field(default_factory=dict, init=False)
 
 
 def _hints(info: McpToolInfo) -> str | None:
@@ -44,7 +45,7 @@ def _hints(info: McpToolInfo) -> str | None:
 
 
 class McpTool:
-    Args: ClassVar[type[BaseModel]] = McpArguments
+    Args: ClassVar[type] = McpArguments
 
     def __init__(
         self, name: str, info: McpToolInfo, manager: McpManager, provider: Callable[[], str]
@@ -62,24 +63,28 @@ class McpTool:
         """For the session's provider now (``/model`` may change it)."""
         return for_provider(self.info.input_schema, self._provider())
 
-    def run(self, args: McpArguments, ctx: ToolContext) -> ToolOutput:
-        arguments = dict(args.model_extra or {})
-        problem = argument_problem(self.info.input_schema, arguments)
-        if problem is not None:
-            return ToolOutput(f"error: invalid arguments for {self.name}: {problem}", ok=False)
+    def approval(self, args: McpArguments, ctx: ToolContext) -> Approval | None:
+        """Every call runs outside the sandbox, so each is judged; one the server's schema
+        refuses is not asked about (``run`` says what is wrong)."""
+        if argument_problem(self.info.input_schema, args.extra) is not None:
+            return None
         call = McpCall(
             server=self.info.server,
             tool=self.info.name,
             qualified=self.name,
-            arguments=json.dumps(arguments, ensure_ascii=False, indent=2),
+            arguments=json.dumps(args.extra, ensure_ascii=False, indent=2),
             read_only=self.info.read_only,
             destructive=self.info.destructive,
             open_world=self.info.open_world,
             hints=_hints(self.info),
         )
-        decision = gate_for(ctx).before_mcp(call, ctx.cwd)
-        if not decision.run:
-            return ToolOutput(f"error: {decision.message}", ok=False)
+        return Approval(call)
+
+    def run(self, args: McpArguments, ctx: ToolContext) -> ToolOutput:
+        arguments = dict(args.extra)
+        problem = argument_problem(self.info.input_schema, arguments)
+        if problem is not None:
+            return ToolOutput(f"error: invalid arguments for {self.name}: {problem}", ok=False)
         try:
             result = self._manager.call(self.info.server, self.info.name, arguments)
         except McpCallError as exc:

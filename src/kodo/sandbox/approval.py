@@ -12,6 +12,9 @@ rule or covered by an "always" answer only if each of its simple commands is, an
 remembers exact words, never a prefix. A script the parser cannot follow is none of these.
 MCP tool calls run outside the sandbox in the server's process: ``mcp_asks`` judges them by the
 server's annotations of the tool, and "always" covers one tool of one server.
+
+A tool describes what it needs approved as an ``Ask`` (a command, file edits, a cluster job, an
+MCP call); ``ApprovalGate.decide`` answers any of them, once per call (``tools/approve.py``).
 """
 
 from __future__ import annotations
@@ -201,6 +204,38 @@ def is_protected(raw: str, cwd: Path) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class CommandAsk:
+    """A command to run in ``cwd``: sandboxed, unless ``escalate`` (the model asks, with its
+    ``justification``, to run it outside the sandbox)."""
+
+    argv: list[str]
+    cwd: Path
+    escalate: bool = False
+    justification: str | None = None
+
+
+@dataclass(frozen=True)
+class EditAsk:
+    """File edits: the paths as the model named them, and the change as the person sees it."""
+
+    paths: list[str]
+    change: str
+
+
+@dataclass(frozen=True)
+class JobAsk:
+    """Work handed to (or taken from) a cluster, in the words of its client (``argv``), which
+    the person's rules match; ``what`` names it in the question ("submission of a job")."""
+
+    cluster: str
+    argv: list[str]
+    what: str
+
+
+Ask = CommandAsk | EditAsk | JobAsk | McpCall
+
+
 @dataclass
 class Decision:
     run: bool
@@ -273,6 +308,18 @@ class ApprovalGate:
     always_files: set[Path] = field(default_factory=set)
     always_mcp: set[tuple[str, str]] = field(default_factory=set)  # (server, tool)
     always_clusters: set[str] = field(default_factory=set)  # job submission
+
+    def decide(self, ask: Ask, cwd: Path) -> Decision:
+        """Whatever kind of thing a tool call needs approved: one question, one memory."""
+        if isinstance(ask, CommandAsk):
+            return self.before(
+                ask.argv, ask.cwd, escalate=ask.escalate, justification=ask.justification
+            )
+        if isinstance(ask, EditAsk):
+            return self.before_edit(ask.paths, cwd, ask.change)
+        if isinstance(ask, JobAsk):
+            return self.before_job(ask.cluster, ask.argv, cwd, ask.what)
+        return self.before_mcp(ask, cwd)
 
     def _ask(
         self,
@@ -428,23 +475,15 @@ def gate_for(ctx: ToolContext) -> ApprovalGate:
     return gate
 
 
-def edit_permission(
-    ctx: ToolContext, paths: list[str], change: str, can_write: Callable[[Path], bool]
-) -> tuple[str | None, Callable[[Path], bool]]:
-    """Whether the file tools may edit ``paths`` (as the model named them) now: a refusal for
-    the model, or None and the ``can_write`` to apply the edit with. Unless a protected edit was
-    approved (or needs no approval), that ``can_write`` also refuses protected paths as the tool
-    resolves them when writing, so a symlink swapped after the question cannot lead the edit
-    into ``.git``. No paths: the patch is malformed, and applying it reports why."""
-    if not paths:
-        return None, can_write
-    gate = gate_for(ctx)
-    decision = gate.before_edit(paths, ctx.cwd, change)
-    if not decision.run:
-        return decision.message, can_write
-    if decision.protected:
-        return None, can_write
-    return None, lambda path: can_write(path) and not is_protected(str(path), ctx.cwd)
+def edit_guard(
+    approved: Decision | None, cwd: Path, can_write: Callable[[Path], bool]
+) -> Callable[[Path], bool]:
+    """The ``can_write`` to apply an approved edit with. Unless a protected edit was approved
+    (or needs no approval), it also refuses protected paths as the tool resolves them when
+    writing, so a symlink swapped after the question cannot lead the edit into ``.git``."""
+    if approved is not None and approved.protected:
+        return can_write
+    return lambda path: can_write(path) and not is_protected(str(path), cwd)
 
 
 @dataclass

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,7 +30,7 @@ from kodo.sandbox.base import ExecResult, Executor, ProcessHandle, SandboxUnavai
 from kodo.sandbox.env import scrubbed_env
 from kodo.sandbox.limits import PidsCgroup, rlimits
 from kodo.sandbox.local import KILL_GRACE_S, LocalExecutor, exit_status
-from kodo.sandbox.mounts import bwrap_argv, hidden_entries, mask_state
+from kodo.sandbox.mounts import bwrap_argv, find_bwrap, hidden_entries, mask_state
 from kodo.sandbox.network import PROXY_ENV, registry_proxy
 from kodo.sandbox.output import CappedOutput, OutputSink, output_pipe, pump, tee
 
@@ -41,18 +40,6 @@ MASKS_CHANGED = (
     "hidden path(s) created or replaced since the sandbox started: {paths}; the sandbox was "
     "restarted to hide them (background processes were lost)"
 )
-INSTALL_HINT = (
-    "bubblewrap (bwrap) is not installed, so commands cannot be sandboxed. Install it with "
-    "`apt-get install bubblewrap`, or run with `--sandbox danger-full-access` to run commands "
-    "without a sandbox (no protection)."
-)
-
-
-def find_bwrap() -> str:
-    path = shutil.which("bwrap")
-    if path is None:
-        raise SandboxUnavailable(INSTALL_HINT)
-    return path
 
 
 class _Job:

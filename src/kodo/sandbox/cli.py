@@ -12,10 +12,12 @@ from kodo.config import ConfigError, load_config, untrusted_warning
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_NOT_STARTED = 127
 
 
 def run(args: argparse.Namespace) -> int:
-    from kodo.sandbox import SandboxUnavailable, create_executor
+    from kodo.sandbox.base import SandboxUnavailable
+    from kodo.sandbox.once import can_run_in_place, run_in_place
 
     cmd = list(args.cmd)
     if cmd and cmd[0] == "--":
@@ -29,6 +31,14 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(workspace, flags=flags)
         if warning := untrusted_warning(workspace):
             print(warning, file=sys.stderr)
+        if can_run_in_place(config):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            problem = run_in_place(config, workspace, cmd)
+            print(f"kodo: could not start the command: {problem}", file=sys.stderr)
+            return EXIT_NOT_STARTED
+        from kodo.sandbox.factory import create_executor
+
         executor = create_executor(config, workspace)
     except (ConfigError, SandboxUnavailable) as exc:
         print(f"kodo: {exc}", file=sys.stderr)

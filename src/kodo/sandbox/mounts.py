@@ -7,19 +7,33 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import stat
 import sys
 from pathlib import Path
 
 from kodo.config import Config, kodo_home
+from kodo.sandbox.base import SandboxUnavailable
 from kodo.sandbox.limits import tmpfs_sizes
 
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
+INSTALL_HINT = (
+    "bubblewrap (bwrap) is not installed, so commands cannot be sandboxed. Install it with "
+    "`apt-get install bubblewrap`, or run with `--sandbox danger-full-access` to run commands "
+    "without a sandbox (no protection)."
+)
 # Past this many single-socket masks, bwrap's start slows down (each bind costs more as the
 # mount table grows: 200 take about 0.1 s), so crowded folders are masked whole instead.
 MAX_SOCKET_MASKS = 64
 # Replaced by the sandbox's own: host sockets there are out of reach already.
 _PRIVATE_DIRS = (Path("/tmp"), Path("/dev"), Path("/proc"), Path("/sys"))
+
+
+def find_bwrap() -> str:
+    path = shutil.which("bwrap")
+    if path is None:
+        raise SandboxUnavailable(INSTALL_HINT)
+    return path
 
 
 def _within(path: Path, roots: list[Path]) -> bool:
@@ -219,8 +233,18 @@ def bwrap_argv(
     control_fd: int,
     proxy_fd: int | None = None,
 ) -> list[str]:
-    """``proxy_fd``: the supervisor's end of the channel to kodo's registry proxy
-    (``network = "registries"``), over which it hands each connection to its loopback port."""
+    """The session sandbox: bwrap running kodo's supervisor. ``proxy_fd``: the supervisor's end
+    of the channel to kodo's registry proxy (``network = "registries"``), over which it hands
+    each connection to its loopback port."""
+    argv = sandbox_argv(bwrap, config, workspace)
+    argv += [sys.executable, "-I", "-S", str(SUPERVISOR), str(control_fd), json.dumps(limits)]
+    if proxy_fd is not None:
+        argv.append(str(proxy_fd))
+    return argv
+
+
+def sandbox_argv(bwrap: str, config: Config, workspace: Path) -> list[str]:
+    """bwrap's namespaces and mounts, up to the ``--`` that the command to run follows."""
     own_net = config.network_mode != "on"
     argv = [
         bwrap,
@@ -284,7 +308,4 @@ def bwrap_argv(
     for path in masked_runs:
         argv += ["--remount-ro", str(path)]
     argv += ["--cap-drop", "ALL", "--chdir", str(workspace), "--"]
-    argv += [sys.executable, "-I", "-S", str(SUPERVISOR), str(control_fd), json.dumps(limits)]
-    if proxy_fd is not None:
-        argv.append(str(proxy_fd))
     return argv

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kodo.config import kodo_home
-from kodo.events import CommandOutput, Event, TextDelta
+from kodo.events import CommandOutput, Event, TextDelta, to_json
 
 
 def sessions_dir() -> Path:
@@ -40,7 +40,7 @@ class RolloutWriter:
     def __call__(self, event: Event) -> None:
         if isinstance(event, TextDelta | CommandOutput) or self._file.closed:
             return
-        self._file.write(event.model_dump_json() + "\n")
+        self._file.write(to_json(event) + "\n")
         self._file.flush()
 
     def close(self) -> None:

@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from kodo.events import (
     AssistantMessage,
     Event,
@@ -50,7 +48,7 @@ def events_in(lines: Iterable[str]) -> list[Event]:
             continue
         try:
             events.append(parse_event(line))
-        except ValidationError:
+        except ValueError:
             continue
     return events
 

@@ -13,6 +13,7 @@ skills as the folders beside them.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -53,16 +54,43 @@ class Skill:
         return sorted(p for p in folder.rglob("*") if p.is_file() and p != own)
 
 
-def _split_front_matter(text: str, path: Path) -> tuple[dict, str]:
-    import yaml
+_PLAIN_LINE = re.compile(r"([A-Za-z_][\w-]*): +(.*)")
+# what YAML would read as something other than the same text: indicators, bools, numbers, nulls
+_NOT_PLAIN = re.compile(
+    r"""[-?:,\[\]{}#&*!|>'"%@`]|.*(: | #|:$)|(?i:true|false|yes|no|on|off|y|n|null|~)$"""
+    r"|[-+.\d]"
+)
 
+
+def _plain_header(header: str) -> dict[str, str] | None:
+    """Front matter of only ``key: plain text`` lines, read without YAML (whose import costs
+    more than the rest of skill discovery); None when it needs a real YAML reader."""
+    meta: dict[str, str] = {}
+    for line in header.strip("\n").split("\n"):
+        match = _PLAIN_LINE.fullmatch(line.rstrip())
+        plain = match is not None and not _NOT_PLAIN.match(match[2]) and match[2].isprintable()
+        if match is None or not plain or match[1] in meta:
+            return None
+        meta[match[1]] = match[2]
+    return meta
+
+
+def _split_front_matter(text: str, path: Path) -> tuple[dict, str]:
     if not text.startswith("---"):
         raise SkillError(f"{path}: must start with YAML front matter between '---' lines")
     try:
         _, header, body = text.split("---", 2)
+    except ValueError as exc:
+        raise SkillError(f"{path}: unreadable front matter: {exc}") from exc
+    meta = _plain_header(header)
+    if meta is not None:
+        return meta, body.strip()
+    import yaml
+
+    try:
         # libyaml's loader when there is one: the same safe subset, ten times faster
         meta = yaml.load(header, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
-    except (ValueError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
         raise SkillError(f"{path}: unreadable front matter: {exc}") from exc
     if not isinstance(meta, dict):
         raise SkillError(f"{path}: front matter must be a mapping with name and description")

@@ -3,16 +3,17 @@ them, instead of every request carrying all of them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
-
+from kodo.records import spec
 from kodo.skills import Skill, SkillError
 from kodo.tools.base import ToolContext, ToolOutput
 
 
-class LoadSkillArgs(BaseModel):
-    name: str = Field(description="The skill's name, as listed under Skills.")
+@dataclass(kw_only=True)
+class LoadSkillArgs:
+    name: str = spec(description="The skill's name, as listed under Skills.")
 
 
 class LoadSkillTool:
@@ -20,7 +21,7 @@ class LoadSkillTool:
     description: ClassVar[str] = (
         "Load a skill's full instructions (and the paths of its scripts and references) by name."
     )
-    Args: ClassVar[type[BaseModel]] = LoadSkillArgs
+    Args: ClassVar[type] = LoadSkillArgs
 
     def __init__(self, skills: list[Skill]) -> None:
         self.skills = {s.name: s for s in skills}

@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field
-
 from kodo.config import Config
-from kodo.sandbox.approval import edit_permission
-from kodo.tools.base import ToolContext, ToolOutput
+from kodo.records import spec
+from kodo.sandbox.approval import EditAsk, edit_guard
+from kodo.tools.base import Approval, ToolContext, ToolOutput
 from kodo.tools.fs_access import READ, directory, looks_binary, real, shown_path, write_checker
 from kodo.tools.patch_commit import CommitError, Identity, commit, identity
 from kodo.tools.patch_format import (
@@ -485,8 +484,9 @@ def patch_output(result: PatchResult) -> ToolOutput:
     return ToolOutput(result.summary, metadata={"diff": result.diff, "files": files})
 
 
-class ApplyPatchArgs(BaseModel):
-    patch: str = Field(description="The whole patch, from '*** Begin Patch' to '*** End Patch'.")
+@dataclass(kw_only=True)
+class ApplyPatchArgs:
+    patch: str = spec(description="The whole patch, from '*** Begin Patch' to '*** End Patch'.")
 
 
 class ApplyPatchTool:
@@ -510,15 +510,20 @@ class ApplyPatchTool:
         "completely or not at all. Add File and Move to never overwrite: to replace a file, "
         "delete it first in the same patch."
     )
-    Args: ClassVar[type[BaseModel]] = ApplyPatchArgs
+    Args: ClassVar[type] = ApplyPatchArgs
+
+    def approval(self, args: ApplyPatchArgs, ctx: ToolContext) -> Approval | None:
+        """Nothing to ask about in a read-only session or for a malformed patch (no paths):
+        ``run`` says why it cannot apply."""
+        if ctx.config.sandbox_mode == "read-only":
+            return None
+        paths = patch_paths(args.patch)
+        return Approval(EditAsk(paths, args.patch)) if paths else None
 
     def run(self, args: ApplyPatchArgs, ctx: ToolContext) -> ToolOutput:
         if ctx.config.sandbox_mode == "read-only":
             return read_only_refusal(self.name)
-        checker = write_checker(ctx.config, ctx.cwd)
-        refusal, can_write = edit_permission(ctx, patch_paths(args.patch), args.patch, checker)
-        if refusal is not None:
-            return ToolOutput(f"error: {refusal}", ok=False)
+        can_write = edit_guard(ctx.approved, ctx.cwd, write_checker(ctx.config, ctx.cwd))
         try:
             result = apply_patch(args.patch, ctx.cwd, can_write)
         except PatchError as exc:

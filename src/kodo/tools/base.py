@@ -1,8 +1,13 @@
-"""What a tool is: typed arguments (a pydantic model, which also gives the JSON schema the model
-sees), a description, and a ``run`` that returns text for the model.
+"""What a tool is: typed arguments (a record, ``kodo.records``, which also gives the JSON schema
+the model sees), a description, and a ``run`` that returns text for the model.
 
 Tools never raise to the loop: the registry turns argument errors and exceptions into error
 results the model can read and act on.
+
+A tool that does what the person may have to allow (runs a command, edits files, calls an MCP
+server, uses a cluster) also has ``approval(args, ctx) -> Approval | None``: the registry asks
+the session's gate about it once, before ``run`` (``tools/approve.py``), and hands the decision
+to ``run`` as ``ctx.approved``.
 """
 
 from __future__ import annotations
@@ -14,12 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pydantic import BaseModel
-
 if TYPE_CHECKING:
     from kodo.config import Config
     from kodo.events import Event
-    from kodo.sandbox.approval import ApprovalGate
+    from kodo.sandbox.approval import ApprovalGate, Ask, Decision
     from kodo.sandbox.base import Approver, Executor
 
 
@@ -31,6 +34,16 @@ class ToolOutput:
 
 
 @dataclass
+class Approval:
+    """What a call needs approved before it runs, and what its result carries when refused:
+    the gate's words after ``prefix``, with ``metadata`` (the shell's command card)."""
+
+    ask: Ask
+    metadata: dict[str, Any] = field(default_factory=dict)
+    prefix: str = "error: "
+
+
+@dataclass
 class ToolContext:
     cwd: Path
     config: Config
@@ -39,6 +52,9 @@ class ToolContext:
     approver: Approver | None = None
     gate: ApprovalGate | None = None  # the session's approvals, made on first use (gate_for)
     call_id: str | None = None  # the call being run, so what it streams names it
+    # the gate's decision for the call being run (None: it needed none); set per call by the
+    # registry's approval step, on a copy of the session's context
+    approved: Decision | None = None
     # set when the person stops the turn: long waits (the job tool) return at once
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -46,7 +62,7 @@ class ToolContext:
 class Tool(Protocol):
     name: ClassVar[str]
     description: ClassVar[str]
-    Args: ClassVar[type[BaseModel]]
+    Args: ClassVar[type]  # a dataclass read with kodo.records
 
     def run(self, args: Any, ctx: ToolContext) -> ToolOutput: ...
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
-
+from kodo.records import spec
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
 
 
-class DiagnoseArgs(BaseModel):
-    paths: list[str] = Field(
+@dataclass(kw_only=True)
+class DiagnoseArgs:
+    paths: list[str] = spec(
         min_length=1,
         description="Log files or directories (relative to the working directory); .gz is fine.",
     )
@@ -24,7 +25,7 @@ class DiagnoseTool:
         "findings (class, confidence, culprit ranks/hosts, evidence, fixes), a cross-rank "
         "timeline and a validation script."
     )
-    Args: ClassVar[type[BaseModel]] = DiagnoseArgs
+    Args: ClassVar[type] = DiagnoseArgs
 
     def run(self, args: DiagnoseArgs, ctx: ToolContext) -> ToolOutput:
         from kodo.diagnose import InputError, diagnose_paths

@@ -2,42 +2,44 @@
 
 Waiting happens here, not in the model: a ``wait`` may last hours and costs no tokens; each
 change of state is an event the person sees. Submitting and cancelling use the person's
-allocation from outside the sandbox, so they go through the approval gate; a failed job's logs
-are diagnosed before the model sees them."""
+allocation from outside the sandbox, so they are declared for the registry's approval step
+(``approval``); a failed job's logs are diagnosed before the model sees them."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field
-
-from kodo.tools.base import ToolContext, ToolOutput
+from kodo.records import spec
+from kodo.sandbox.approval import JobAsk
+from kodo.tools.base import Approval, ToolContext, ToolOutput
 
 HEARTBEAT_S = 60.0
 CARD_LINES = 5
 
 
-class JobArgs(BaseModel):
+@dataclass(kw_only=True)
+class JobArgs:
     action: Literal["submit", "status", "logs", "wait", "cancel", "list"]
-    cluster: str | None = Field(
+    cluster: str | None = spec(
         None, description="A cluster from the person's config; not needed when there is one."
     )
-    target: str | None = Field(
+    target: str | None = spec(
         None,
         description="submit: the sbatch script (slurm), the entrypoint command run in the "
         "working directory (ray), or the Job manifest file (kubernetes).",
     )
-    job_id: str | None = Field(None, description="The job (not needed for submit and list).")
-    tail: int = Field(40, ge=1, le=1000, description="logs: lines per log file, rank or pod.")
-    until: Literal["change", "finish"] = Field(
+    job_id: str | None = spec(None, description="The job (not needed for submit and list).")
+    tail: int = spec(40, ge=1, le=1000, description="logs: lines per log file, rank or pod.")
+    until: Literal["change", "finish"] = spec(
         "finish", description="wait: until the job finishes, or until its state changes."
     )
-    pattern: str | None = Field(
+    pattern: str | None = spec(
         None, description="wait: also stop when this regular expression shows in the logs."
     )
-    timeout_s: int = Field(3600, ge=1, le=7 * 86400, description="wait: give up after this.")
+    timeout_s: int = spec(3600, ge=1, le=7 * 86400, description="wait: give up after this.")
 
 
 class JobTool:
@@ -48,10 +50,32 @@ class JobTool:
         "its state changes or a log pattern appears), status, logs, cancel, list. A failed job "
         "comes back with a diagnosis of its logs (culprit, evidence, fixes)."
     )
-    Args: ClassVar[type[BaseModel]] = JobArgs
+    Args: ClassVar[type] = JobArgs
 
-    def __init__(self) -> None:
+    def __init__(self, heartbeat_s: float = HEARTBEAT_S) -> None:
+        """``heartbeat_s``: how long a wait on a running job with no new output stays silent
+        before it says it is still watching."""
+        self.heartbeat_s = heartbeat_s
         self.submitted: dict[str, tuple[str, Path]] = {}  # job id -> (cluster, working dir)
+
+    def approval(self, args: JobArgs, ctx: ToolContext) -> Approval | None:
+        """Submitting and cancelling, in the cluster client's words; nothing else, nor a call
+        that names no cluster, target or job (``run`` says what is missing)."""
+        name = self._cluster(args, ctx)
+        target = {"submit": args.target, "cancel": args.job_id}.get(args.action)
+        if name is None or not target:
+            return None
+        argv = [*_client_word(ctx.config.clusters[name].kind, args.action), target]
+        what = "submission of a job" if args.action == "submit" else "cancellation of a job"
+        return Approval(JobAsk(name, argv, what))
+
+    def _cluster(self, args: JobArgs, ctx: ToolContext) -> str | None:
+        """The one named, the one the job was submitted to, or the only one configured."""
+        clusters = ctx.config.clusters
+        name = args.cluster or (self.submitted.get(args.job_id or "", ("", None))[0] or None)
+        if name is None and len(clusters) == 1:
+            name = next(iter(clusters))
+        return name if name in clusters else None
 
     def run(self, args: JobArgs, ctx: ToolContext) -> ToolOutput:
         from kodo.jobs.model import ClusterError
@@ -65,10 +89,8 @@ class JobTool:
             )
         if args.action == "list":
             return self._list(ctx)
-        name = args.cluster or (self.submitted.get(args.job_id or "", ("", None))[0] or None)
-        if name is None and len(clusters) == 1:
-            name = next(iter(clusters))
-        if name not in clusters:
+        name = self._cluster(args, ctx)
+        if name is None:
             known = ", ".join(sorted(clusters))
             return ToolOutput(f"error: say which cluster: one of {known}.", ok=False)
         try:
@@ -93,10 +115,6 @@ class JobTool:
         if args.action == "logs":
             return ToolOutput(_show_logs(backend.logs(job_id, args.tail)) or "(no logs yet)")
         if args.action == "cancel":
-            argv = [*_client_word(cluster.kind, "cancel"), job_id]
-            decision = _gate(ctx).before_job(name, argv, ctx.cwd, "cancellation of a job")
-            if not decision.run:
-                return ToolOutput(f"error: {decision.message}", ok=False)
             backend.cancel(job_id)
             return ToolOutput(f"job {job_id}: cancel requested", metadata={"job_id": job_id})
         return self._wait(args, ctx, name, backend)
@@ -106,11 +124,6 @@ class JobTool:
 
         if not args.target:
             return ToolOutput("error: submit needs a target.", ok=False)
-        kind = ctx.config.clusters[name].kind
-        argv = [*_client_word(kind, "submit"), args.target]
-        decision = _gate(ctx).before_job(name, argv, ctx.cwd, "submission of a job")
-        if not decision.run:
-            return ToolOutput(f"error: {decision.message}", ok=False)
         job_id = backend.submit(args.target, ctx.cwd)
         self.submitted[job_id] = (name, ctx.cwd)
         ctx.emit(JobEvent(cluster=name, job_id=job_id, state="submitted", workdir=str(ctx.cwd)))
@@ -137,7 +150,7 @@ class JobTool:
             now = time.monotonic()
             tail = _last_lines(backend, job_id) if status.state == "running" else []
             changed = status.state != last_state
-            if not changed and tail == last_tail and now - last_beat < HEARTBEAT_S:
+            if not changed and tail == last_tail and now - last_beat < self.heartbeat_s:
                 return
             last_state, last_tail, last_beat = status.state, tail, now
             ctx.emit(
@@ -174,12 +187,6 @@ class JobTool:
             return ToolOutput("no jobs submitted in this session.")
         lines = [f"{job_id} on {cluster}" for job_id, (cluster, _) in self.submitted.items()]
         return ToolOutput("\n".join(lines))
-
-
-def _gate(ctx: ToolContext):
-    from kodo.sandbox.approval import gate_for
-
-    return gate_for(ctx)
 
 
 def _client_word(kind: str, action: str) -> list[str]:

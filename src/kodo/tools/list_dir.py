@@ -8,18 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
-
-from kodo.text import cap_middle
+from kodo.records import spec
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
 from kodo.tools.fs_access import LIST, SKIP_DIRS, HiddenPaths, open_at, real
 
 MAX_ENTRIES = 400
 
 
-class ListDirArgs(BaseModel):
-    path: str = Field(".", description="Directory to list, relative to the working directory.")
-    depth: int = Field(2, ge=1, le=10, description="How many levels deep to list.")
+@dataclass(kw_only=True)
+class ListDirArgs:
+    path: str = spec(".", description="Directory to list, relative to the working directory.")
+    depth: int = spec(2, ge=1, le=10, description="How many levels deep to list.")
 
 
 @dataclass
@@ -93,7 +92,7 @@ class ListDirTool:
         "List a directory as a tree (directories end with '/'), to the given depth. Skips .git, "
         "node_modules, __pycache__, virtualenvs and caches."
     )
-    Args: ClassVar[type[BaseModel]] = ListDirArgs
+    Args: ClassVar[type] = ListDirArgs
 
     def run(self, args: ListDirArgs, ctx: ToolContext) -> ToolOutput:
         path = resolve_path(ctx, args.path)
@@ -128,5 +127,6 @@ class ListDirTool:
         if listing.skipped:
             names = ", ".join(f"{n}/" for n in sorted(listing.skipped))
             lines.append(f"[not listed: {names}]")
-        text = cap_middle("\n".join(lines), ctx.config.tool_output_max_bytes)
-        return ToolOutput(text, metadata={"entries": listing.total, "left_out": left_out})
+        return ToolOutput(
+            "\n".join(lines), metadata={"entries": listing.total, "left_out": left_out}
+        )

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field
-
+from kodo.records import spec
 from kodo.tools.base import ToolContext, ToolOutput
 
 
-class ProcessArgs(BaseModel):
+@dataclass(kw_only=True)
+class ProcessArgs:
     action: Literal["read", "write", "stop", "list"]
-    id: str | None = Field(None, description="The process id from shell (not needed for list).")
-    input: str | None = Field(None, description="Text to send to its stdin (action write).")
-    wait_ms: int = Field(0, ge=0, le=60_000, description="How long to wait for new output.")
-
-
-def _cap(text: str, limit: int) -> str:
-    data = text.encode()
-    if len(data) <= limit:
-        return text
-    half = limit // 2
-    omitted = len(data) - 2 * half
-    head = data[:half].decode(errors="replace")
-    tail = data[-half:].decode(errors="replace")
-    return f"{head}\n[... {omitted} bytes omitted ...]\n{tail}"
+    id: str | None = spec(None, description="The process id from shell (not needed for list).")
+    input: str | None = spec(None, description="Text to send to its stdin (action write).")
+    wait_ms: int = spec(0, ge=0, le=60_000, description="How long to wait for new output.")
 
 
 class ProcessTool:
@@ -34,7 +24,7 @@ class ProcessTool:
         "(optionally waiting wait_ms), write to stdin, stop (kills its whole process group), "
         "or list them with their status."
     )
-    Args: ClassVar[type[BaseModel]] = ProcessArgs
+    Args: ClassVar[type] = ProcessArgs
 
     def run(self, args: ProcessArgs, ctx: ToolContext) -> ToolOutput:
         if args.action == "list":
@@ -62,7 +52,6 @@ class ProcessTool:
             output = handle.read_new()
         else:
             output = handle.read_new(args.wait_ms / 1000)
-        output = _cap(output, ctx.config.tool_output_max_bytes)
         status = handle.status()
         meta["status"] = status
         return ToolOutput(f"{handle.id}: {status}\n{output or '(no new output)'}", metadata=meta)

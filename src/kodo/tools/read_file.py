@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass
 from typing import BinaryIO, ClassVar
 
-from pydantic import BaseModel, Field
-
-from kodo.text import cap_middle
+from kodo.records import spec
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
 from kodo.tools.fs_access import (
     BINARY_SNIFF_BYTES,
@@ -25,10 +24,11 @@ MAX_LINE_CHARS = 2000
 _NOTE_RESERVE = 200  # bytes kept free for the closing note
 
 
-class ReadFileArgs(BaseModel):
-    path: str = Field(description="File to read, relative to the working directory.")
-    offset: int | None = Field(None, ge=1, description="First line to show (1-based).")
-    limit: int | None = Field(
+@dataclass(kw_only=True)
+class ReadFileArgs:
+    path: str = spec(description="File to read, relative to the working directory.")
+    offset: int | None = spec(None, ge=1, description="First line to show (1-based).")
+    limit: int | None = spec(
         None, ge=1, description=f"How many lines to show (default {DEFAULT_LIMIT})."
     )
 
@@ -66,7 +66,7 @@ class ReadFileTool:
         "Read a text file; lines come numbered (number, tab, text). Long files come a page at a "
         f"time ({DEFAULT_LIMIT} lines by default): pass offset (1-based) and limit to read more."
     )
-    Args: ClassVar[type[BaseModel]] = ReadFileArgs
+    Args: ClassVar[type] = ReadFileArgs
 
     def run(self, args: ReadFileArgs, ctx: ToolContext) -> ToolOutput:
         path = resolve_path(ctx, args.path)
@@ -126,4 +126,4 @@ class ReadFileTool:
         else:
             note = f"[lines {first}-{last} of {total}; end of file]"
         text = "\n".join([*lines, note])
-        return ToolOutput(cap_middle(text, max_bytes), metadata=meta)
+        return ToolOutput(text, metadata=meta)

@@ -5,7 +5,8 @@ result that says what was wrong, so the loop always goes on.
 A tool whose schema comes from elsewhere (an MCP server's tools) sets ``parameters_schema``; the
 model then sees that schema instead of one built from ``Args``. Tools that come and go during a
 session (an MCP server's list changes) come from an attached ``ToolSource``, asked before each
-use of the registry."""
+use of the registry. Between validating a call's arguments and running it, the one approval
+step (``tools/approve.py``) asks the session's gate about whatever the tool declares."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import json
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from pydantic import ValidationError
-
 from kodo.models.base import ToolSpec
+from kodo.records import RecordError, json_schema, read
+from kodo.tools.approve import approve
 from kodo.tools.base import Tool, ToolContext, ToolOutput
 
-_ARGS_SCHEMAS: dict[type, dict[str, Any]] = {}  # built once: pydantic takes ms per model
+_ARGS_SCHEMAS: dict[type, dict[str, Any]] = {}  # built once per argument class
 
 
 def _schema(tool: Tool) -> dict[str, Any]:
@@ -27,21 +28,8 @@ def _schema(tool: Tool) -> dict[str, Any]:
         return given
     schema = _ARGS_SCHEMAS.get(tool.Args)
     if schema is None:
-        schema = tool.Args.model_json_schema()
-        schema.pop("title", None)
-        for prop in schema.get("properties", {}).values():
-            prop.pop("title", None)
-        schema.setdefault("properties", {})
-        _ARGS_SCHEMAS[tool.Args] = schema
+        schema = _ARGS_SCHEMAS[tool.Args] = json_schema(tool.Args)
     return schema
-
-
-def _describe_validation(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
 
 
 class ToolSource(Protocol):
@@ -113,12 +101,13 @@ class ToolRegistry:
                 ok=False,
             )
         try:
-            args = tool.Args.model_validate(data)
-        except ValidationError as exc:
-            return ToolOutput(
-                f"error: invalid arguments for {name}: {_describe_validation(exc)}", ok=False
-            )
+            args: Any = read(tool.Args, data)
+        except RecordError as exc:
+            return ToolOutput(f"error: invalid arguments for {name}: {exc}", ok=False)
         try:
-            return tool.run(args, ctx)
+            approved = approve(tool, args, ctx)
+            if isinstance(approved, ToolOutput):  # refused: the tool never runs
+                return approved
+            return tool.run(args, approved)
         except Exception as exc:  # a tool bug must not end the session
             return ToolOutput(f"error: {name} failed: {type(exc).__name__}: {exc}", ok=False)

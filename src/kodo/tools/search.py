@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
-from pydantic import BaseModel, Field
-
-from kodo.text import cap_middle
+from kodo.records import spec
 from kodo.tools.base import ToolContext, ToolOutput, resolve_path
 from kodo.tools.fs_access import (
     BINARY_SNIFF_BYTES,
@@ -45,14 +43,15 @@ TIMEOUT_S = 30.0
 MAX_LINE_CHARS = 300
 
 
-class SearchArgs(BaseModel):
-    pattern: str = Field(description="Regular expression to look for in each line.")
-    path: str = Field(".", description="File or directory to search, relative to the cwd.")
-    glob: str | None = Field(
+@dataclass(kw_only=True)
+class SearchArgs:
+    pattern: str = spec(description="Regular expression to look for in each line.")
+    path: str = spec(".", description="File or directory to search, relative to the cwd.")
+    glob: str | None = spec(
         None, description="Only files matching this glob, e.g. '*.py' or 'src/**/*.ts'."
     )
-    case_sensitive: bool = Field(True, description="false: ignore case.")
-    max_results: int = Field(100, ge=1, le=2000, description="Stop after this many matches.")
+    case_sensitive: bool = spec(True, description="false: ignore case.")
+    max_results: int = spec(100, ge=1, le=2000, description="Stop after this many matches.")
 
 
 @dataclass
@@ -280,7 +279,7 @@ class SearchTool:
         "Search file contents for a regular expression; results are path:line:text. Skips .git, "
         "dependency and cache directories and binary files. Narrow with path and glob."
     )
-    Args: ClassVar[type[BaseModel]] = SearchArgs
+    Args: ClassVar[type] = SearchArgs
 
     def __init__(self, use_rg: bool = True) -> None:
         self.use_rg = use_rg
@@ -350,5 +349,4 @@ class SearchTool:
         if found.problems:
             shown = "; ".join(found.problems[:3])
             lines.append(f"[some files could not be searched: {shown}]")
-        text = cap_middle("\n".join(lines), ctx.config.tool_output_max_bytes)
-        return ToolOutput(text, metadata=meta)
+        return ToolOutput("\n".join(lines), metadata=meta)

@@ -5,35 +5,36 @@ from __future__ import annotations
 
 import shlex
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field
-
-from kodo.sandbox.approval import gate_for, inspects_only
+from kodo.records import spec
+from kodo.sandbox.approval import CommandAsk, gate_for, inspects_only
 from kodo.sandbox.background import describe_exit
 from kodo.sandbox.base import ExecResult, Executor
 from kodo.sandbox.network import lacks_network, network_hint
 from kodo.sandbox.shell_parse import shell_script
-from kodo.tools.base import ToolContext, ToolOutput, resolve_path
+from kodo.tools.base import Approval, ToolContext, ToolOutput, resolve_path
 from kodo.tools.live_output import LiveOutput
 
 BACKGROUND_WAIT_S = 0.75  # how long a background start waits for first output
 
 
-class ShellArgs(BaseModel):
-    command: list[str] | str = Field(
+@dataclass(kw_only=True)
+class ShellArgs:
+    command: list[str] | str = spec(
         description="argv list (preferred), or a string run with `bash -c`."
     )
-    workdir: str | None = Field(None, description="Directory to run in, relative to the cwd.")
-    timeout_ms: int | None = Field(None, gt=0, description="Kill the command after this long.")
-    background: bool = Field(
+    workdir: str | None = spec(None, description="Directory to run in, relative to the cwd.")
+    timeout_ms: int | None = spec(None, gt=0, description="Kill the command after this long.")
+    background: bool = spec(
         False, description="Start it in the background (servers, watchers); see the process tool."
     )
-    with_escalated_permissions: bool = Field(
+    with_escalated_permissions: bool = spec(
         False, description="Ask the person to run this outside the sandbox (on-request policy)."
     )
-    justification: str | None = Field(None, description="Why it must run outside the sandbox.")
+    justification: str | None = spec(None, description="Why it must run outside the sandbox.")
 
 
 def to_argv(command: list[str] | str) -> list[str]:
@@ -46,6 +47,17 @@ def to_argv(command: list[str] | str) -> list[str]:
 def display(argv: list[str]) -> str:
     script = shell_script(argv)
     return script if script is not None else shlex.join(argv)
+
+
+def _card(argv: list[str]) -> dict[str, Any]:
+    """The result's metadata, refused or not. A command that does more than look at the
+    workspace runs code: after the last edit, its success is the check the session's final
+    status reports."""
+    return {"command": display(argv), "runs_code": not inspects_only(argv)}
+
+
+def _workdir(args: ShellArgs, ctx: ToolContext) -> Path:
+    return resolve_path(ctx, args.workdir) if args.workdir else ctx.cwd
 
 
 def failure_of(result: ExecResult) -> str | None:
@@ -73,6 +85,16 @@ def status_line(result: ExecResult) -> str:
     return f"exit code {result.exit_code}"
 
 
+OWN_LINES_BYTES = 1024
+
+
+def output_budget(limit: int) -> int:
+    """What a command's output may keep so that it and the result's own lines (status, wall
+    time, notes: ``OWN_LINES_BYTES``) fit in ``limit``: the output is cut once, by the executor
+    keeping head and tail, and the loop's cap of every result leaves it whole."""
+    return max(limit - min(OWN_LINES_BYTES, limit // 4), 1)
+
+
 def format_result(result: ExecResult, prefix: str = "") -> str:
     lines = [prefix + status_line(result), f"wall time: {result.duration_s:.2f} s"]
     if result.note:
@@ -90,24 +112,29 @@ class ShellTool:
         "(head and tail kept). Use background=true for servers and watchers, then the process "
         "tool to read their output or stop them."
     )
-    Args: ClassVar[type[BaseModel]] = ShellArgs
+    Args: ClassVar[type] = ShellArgs
+
+    def approval(self, args: ShellArgs, ctx: ToolContext) -> Approval | None:
+        """Every command that can run is judged (rules apply under every policy); one that
+        cannot (empty, no such workdir) is not asked about, and ``run`` says why."""
+        argv = to_argv(args.command)
+        cwd = _workdir(args, ctx)
+        if not argv or not cwd.is_dir():
+            return None
+        ask = CommandAsk(argv, cwd, args.with_escalated_permissions, args.justification)
+        return Approval(ask, metadata=_card(argv), prefix="")
 
     def run(self, args: ShellArgs, ctx: ToolContext) -> ToolOutput:
         argv = to_argv(args.command)
         if not argv:
             return ToolOutput("error: empty command.", ok=False)
-        cwd = resolve_path(ctx, args.workdir) if args.workdir else ctx.cwd
+        cwd = _workdir(args, ctx)
         if not cwd.is_dir():
             return ToolOutput(f"error: workdir {cwd} is not a directory.", ok=False)
-        gate = gate_for(ctx)
-        decision = gate.before(
-            argv, cwd, escalate=args.with_escalated_permissions, justification=args.justification
-        )
-        # A command that does more than look at the workspace runs code: after the last edit,
-        # its success is the check the session's final status reports.
-        meta = {"command": display(argv), "runs_code": not inspects_only(argv)}
-        if not decision.run:
-            return ToolOutput(decision.message or "refused", ok=False, metadata=meta)
+        decision = ctx.approved
+        if decision is None:  # the workdir appeared after the approval step passed it over
+            return ToolOutput("error: the command was not approved; send it again.", ok=False)
+        meta = _card(argv)
         executor = ctx.executor.outside_sandbox() if decision.outside else ctx.executor
         if args.background:
             return self._background(executor, argv, cwd, meta)
@@ -118,6 +145,8 @@ class ShellTool:
         sandboxed = not decision.outside and ctx.config.sandbox_mode != "danger-full-access"
         offline = sandboxed and bool(failure) and lacks_network(ctx.config, result.output)
         if failure and sandboxed and not result.cancelled:
+            # the one question only the shell can know of: asked through the session's gate
+            gate = gate_for(ctx)
             retry = gate.after_failure(argv, cwd, failure, offline=offline)
             if retry.run:
                 first = status_line(result)
@@ -146,7 +175,7 @@ class ShellTool:
             argv,
             cwd=cwd,
             timeout_s=timeout_s,
-            max_output_bytes=ctx.config.tool_output_max_bytes,
+            max_output_bytes=output_budget(ctx.config.tool_output_max_bytes),
             on_output=live,
             cancel=ctx.cancel,
         )
@@ -170,8 +199,9 @@ class ShellTool:
         return ToolOutput(text, ok=handle.poll() in (None, 0), metadata=meta)
 
 
-class BashArgs(BaseModel):
-    command: str = Field(description="The command line, run with bash.")
+@dataclass(kw_only=True)
+class BashArgs:
+    command: str = spec(description="The command line, run with bash.")
 
 
 class BashTool(ShellTool):
@@ -182,13 +212,23 @@ class BashTool(ShellTool):
         "Run a bash command in the workspace (sandboxed, no network) and get its exit code and "
         "output. Use it to run scripts and tests and to look at files (cat, ls)."
     )
-    Args: ClassVar[type[BaseModel]] = BashArgs
+    Args: ClassVar[type] = BashArgs
 
-    def run(self, args: BaseModel, ctx: ToolContext) -> ToolOutput:
-        """Runs ``bash -c``, not a login shell: the session already runs in the person's login
-        environment, and profile scripts that write to the read-only home inside the sandbox
-        (``pyenv: cannot rehash``) print noise that small models take for the command's error."""
-        command = args.command if isinstance(args, BashArgs) else ""
-        if not command.strip():
+    def approval(self, args: ShellArgs | BashArgs, ctx: ToolContext) -> Approval | None:
+        shell = _as_shell(args)
+        return None if shell is None else super().approval(shell, ctx)
+
+    def run(self, args: ShellArgs | BashArgs, ctx: ToolContext) -> ToolOutput:
+        shell = _as_shell(args)
+        if shell is None:
             return ToolOutput("error: empty command.", ok=False)
-        return super().run(ShellArgs(command=["bash", "-c", command]), ctx)
+        return super().run(shell, ctx)
+
+
+def _as_shell(args: ShellArgs | BashArgs) -> ShellArgs | None:
+    """The shell's arguments for a ``bash`` call, None when empty. It runs ``bash -c``, not a
+    login shell: the session already runs in the person's login environment, and profile
+    scripts that write to the read-only home inside the sandbox (``pyenv: cannot rehash``)
+    print noise that small models take for the command's error."""
+    command = args.command if isinstance(args, BashArgs) else ""
+    return ShellArgs(command=["bash", "-c", command]) if command.strip() else None

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
-
 from kodo.events import PlanStep, PlanUpdated
+from kodo.records import spec
 from kodo.tools.base import ToolContext, ToolOutput
 
 
-class UpdatePlanArgs(BaseModel):
-    explanation: str | None = Field(None, description="Why the plan changed, if it did.")
-    plan: list[PlanStep] = Field(
+@dataclass(kw_only=True)
+class UpdatePlanArgs:
+    explanation: str | None = spec(None, description="Why the plan changed, if it did.")
+    plan: list[PlanStep] = spec(
         description="All steps in order; at most one step is in_progress at a time."
     )
 
@@ -23,7 +24,7 @@ class UpdatePlanTool:
         "Record or update your plan as a list of steps, each pending, in_progress or completed. "
         "Use it for work with several steps; keep exactly one step in_progress while working."
     )
-    Args: ClassVar[type[BaseModel]] = UpdatePlanArgs
+    Args: ClassVar[type] = UpdatePlanArgs
 
     def run(self, args: UpdatePlanArgs, ctx: ToolContext) -> ToolOutput:
         active = [s for s in args.plan if s.status == "in_progress"]

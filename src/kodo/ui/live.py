@@ -20,6 +20,7 @@ from kodo.events import (
     Error,
     Event,
     JobStatus,
+    Notice,
     PlanStep,
     PlanUpdated,
     Retry,
@@ -193,6 +194,8 @@ class ShellRenderer:
             c.print(retry, style="yellow", markup=False)
         elif isinstance(event, Error):
             c.print(Text.assemble(("error: ", "bold red"), visible(event.message)), highlight=False)
+        elif isinstance(event, Notice):
+            c.print(f"kodo: {visible(event.text)}", style="yellow", markup=False)
         elif isinstance(event, Compacted):
             c.print(f"[dim]conversation compacted ({event.tokens_before:,} tokens before)[/]")
 

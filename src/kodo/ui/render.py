@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from kodo.events import (
     Error,
     Event,
     JobStatus,
+    Notice,
     PlanUpdated,
     Retry,
     SessionCompleted,
@@ -29,6 +31,7 @@ from kodo.events import (
     ToolResult,
     Usage,
     UserMessage,
+    to_json,
 )
 from kodo.ui.running import RunningCommand, clock
 from kodo.ui.safe_text import markup_safe, visible
@@ -258,6 +261,8 @@ class ConsoleRenderer:
             )
         elif isinstance(event, Error):
             c.print(f"[bold red]error:[/] {markup_safe(event.message)}", highlight=False)
+        elif isinstance(event, Notice):  # beside the answer, as every kodo message is
+            print(f"kodo: {visible(event.text)}", file=sys.stderr, flush=True)
         elif isinstance(event, Compacted):
             c.print("[dim]conversation compacted[/]")
         elif isinstance(event, Usage):
@@ -339,7 +344,7 @@ class JsonLinesPrinter:
         if self.closed:
             return
         try:
-            self.stream.write(event.model_dump_json() + "\n")
+            self.stream.write(to_json(event) + "\n")
             self.stream.flush()
         except BrokenPipeError:
             self.closed = True

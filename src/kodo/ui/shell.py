@@ -129,7 +129,6 @@ class Shell:
         self._opening: threading.Thread | None = None
         self._opened: Session | None = None
         self._open_error: str | None = None
-        self._warnings: list[str] = []
         self._prompt: Any = None
 
     # -- session lifecycle --
@@ -140,11 +139,7 @@ class Shell:
 
             try:
                 self._opened = open_session(
-                    self.config,
-                    self.cwd,
-                    resume=resume,
-                    show=self.renderer,
-                    warn=self._warnings.append,
+                    self.config, self.cwd, resume=resume, show=self.renderer
                 )
             except SessionSetupError as exc:
                 self._open_error = str(exc)
@@ -164,7 +159,6 @@ class Shell:
             assert self._opening is not None
             self._opening.join()
             self._opening = None
-        self._flush_warnings()
         if self._opened is None:
             error, self._open_error = self._open_error, None
             raise ShellError(error or "the session could not be started")
@@ -181,14 +175,7 @@ class Shell:
         return agent
 
     def _arm(self, session: Session) -> Agent:
-        agent = session.start(approver=self.approver, cancel=self.cancel)
-        self._flush_warnings()
-        return agent
-
-    def _flush_warnings(self) -> None:
-        for warning in self._warnings:
-            self.console.print(f"kodo: {visible(warning)}", style="yellow", markup=False)
-        self._warnings.clear()
+        return session.start(approver=self.approver, cancel=self.cancel)
 
     def close_session(self, *, interrupted: bool = False) -> None:
         from kodo.agent.loop import RunOutcome
@@ -482,9 +469,7 @@ def resume_into(shell: Shell, resume: str) -> None:
     from kodo.session.store import summarize
 
     try:
-        session = open_session(
-            shell.config, shell.cwd, resume=resume, show=shell.renderer, warn=shell._warnings.append
-        )
+        session = open_session(shell.config, shell.cwd, resume=resume, show=shell.renderer)
     except SessionSetupError as exc:
         raise ShellError(str(exc)) from exc
     shell.close_session()

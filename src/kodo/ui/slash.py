@@ -44,13 +44,12 @@ def _quit(shell: Shell, arg: str) -> bool:
 
 
 def _updated(shell: Shell, **changes: object) -> Config:
-    from pydantic import ValidationError
+    from kodo.records import RecordError, read
 
     try:
-        return Config.model_validate({**shell.config.model_dump(), **changes})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise _error(f"not changed: {problems}") from exc
+        return read(Config, {**vars(shell.config), **changes})
+    except RecordError as exc:
+        raise _error(f"not changed: {exc}") from exc
 
 
 def _apply_config(shell: Shell, config: Config) -> None:

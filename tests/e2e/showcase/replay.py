@@ -1,7 +1,9 @@
 """Runs a showcase session the way a person sees it (``kodo exec`` without ``--json``) and prints
 the rendering; the transcripts in examples/*/README.md come from here.
 
-    .venv/bin/python -m tests.e2e.showcase.replay web-api|pytorch|distributed
+    .venv/bin/python -m tests.e2e.showcase.replay web-api|pytorch|pytorch-slurm|distributed
+
+pytorch-slurm submits to the Slurm cluster the environment reaches (sbatch on PATH, SLURM_CONF).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tests.fakes.openai_server import ScriptedOpenAIServer
 WORKFLOWS = {
     "web-api": "tests.e2e.test_showcase_web_api",
     "pytorch": "tests.e2e.test_showcase_pytorch",
+    "pytorch-slurm": "tests.jobs.test_showcase_pytorch_slurm",
     "distributed": "tests.e2e.test_showcase_distributed",
 }
 
@@ -38,9 +41,12 @@ def main() -> int:
         prepare = getattr(module, "prepare", None)
         if prepare:
             prepare(Path(workspace))
+        configure = getattr(module, "configure", None)  # the person's own config
+        if configure:
+            configure(Path(home))
         command = ["exec", "--provider", "openai-chat", "--base-url", server.base_url]
         done = subprocess.run(
-            [*KODO, *command, "-m", "scripted", module.PROMPT],
+            [*KODO, *command, "-m", "scripted", *getattr(module, "EXEC_ARGS", ()), module.PROMPT],
             cwd=workspace,
             env=kodo_env(KODO_HOME=home, NO_COLOR="1", COLUMNS="100"),
             check=False,
