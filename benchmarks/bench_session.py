@@ -15,7 +15,8 @@ request arrives and when the process is gone. Printed, for a 20-turn and a 200-t
 
 and the 20-turn session again with a deliberately slow login profile (``sleep`` in
 ``~/.bash_profile``), which commands pay per command when run under ``bash -lc`` and once per
-session with a login-environment snapshot.
+session with a login-environment snapshot. Last, one command under ``kodo sandbox -- true``,
+launch to exit.
 
 When Codex CLI is installed (``--codex PATH``, ``$CODEX_BIN``, ``benchmarks/.codex`` or ``codex``
 on PATH; ``npm install --prefix benchmarks/.codex @openai/codex``), it runs the same sessions
@@ -291,7 +292,37 @@ def main() -> int:
     for title, turns, runs, slow in cases:
         results = {a.name: median_session(a, turns, runs, slow_profile=slow) for a in agents}
         report(title, results)
+    one_shot_sandbox(codex, runs=max(5, 5 * args.runs))
     return 0
+
+
+def one_shot_sandbox(codex: str | None, runs: int) -> None:
+    """``kodo sandbox -- true`` against ``codex sandbox -- true``, launch to exit: one command
+    under each sandbox, as a person checks what the model's commands may do."""
+    commands = {"kodo": [sys.executable, "-m", "kodo", "sandbox", "--", "true"]}
+    if codex is not None:
+        commands["codex"] = [codex, "sandbox", "--", "true"]
+    with tempfile.TemporaryDirectory(dir=scratch_root()) as tmp:
+        scratch = Path(tmp)
+        (scratch / "home").mkdir()
+        (scratch / "codex-home").mkdir()
+        env = {
+            **_clean_env(scratch / "home"),
+            "KODO_HOME": str(scratch / "kodo-home"),
+            "CODEX_HOME": str(scratch / "codex-home"),
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(runs):  # interleaved, so a busy moment costs both alike
+            for name, argv in commands.items():
+                start = time.perf_counter()
+                subprocess.run(argv, cwd=scratch, env=env, check=True, capture_output=True)
+                times[name].append((time.perf_counter() - start) * 1000)
+    print(f"-- one command in the sandbox, launch to exit ({runs} runs, medians)")
+    line = "  " + "".join(f"{name} {statistics.median(t):.1f} ms   " for name, t in times.items())
+    if "codex" in times:
+        ratio = statistics.median(times["kodo"]) / statistics.median(times["codex"])
+        line += f"kodo/codex {ratio:.2f}×"
+    print(line, flush=True)
 
 
 if __name__ == "__main__":

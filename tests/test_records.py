@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 import pytest
 
-from kodo.events import AssistantMessage, SessionCompleted, ToolCallInfo, parse_event, to_json
+from kodo.events import AssistantMessage, SessionCompleted, ToolCallRequest, parse_event, to_json
 from kodo.records import RecordError, json_schema, read, spec
 
 
@@ -107,7 +107,7 @@ def test_schema_for_tool_arguments() -> None:
 def test_events_round_trip_through_a_log_line() -> None:
     message = AssistantMessage(
         text="lone \ud800 surrogate, ünïcode",
-        tool_calls=[ToolCallInfo(call_id="c1", name="shell", arguments='{"command": "ls"}')],
+        tool_calls=[ToolCallRequest(call_id="c1", name="shell", arguments='{"command": "ls"}')],
     )
     line = to_json(message)
     line.encode()  # writable as UTF-8 although the text holds a lone surrogate
@@ -130,6 +130,37 @@ def test_events_round_trip_through_a_log_line() -> None:
 def test_a_line_that_is_not_a_valid_event_is_refused(line: str) -> None:
     with pytest.raises(ValueError):
         parse_event(line)
+
+
+@dataclass(kw_only=True)
+class Circle:
+    kind: Literal["circle"] = "circle"
+    radius: float
+
+
+@dataclass(kw_only=True)
+class Square:
+    kind: Literal["square"] = "square"
+    side: float
+    label: str = ""
+
+
+@dataclass(kw_only=True)
+class Drawing:
+    shapes: list[Circle | Square]
+
+
+def test_a_union_of_records_is_read_by_kind() -> None:
+    got = read(
+        Drawing, {"shapes": [{"kind": "square", "side": 2}, {"kind": "circle", "radius": 1}]}
+    )
+    assert got.shapes == [Square(side=2.0), Circle(radius=1.0)]
+    # the record the kind names is the one whose problems are told, at their place
+    assert problems(Drawing, {"shapes": [{"kind": "square", "side": 1, "label": 3}]}) == [
+        ("shapes.0.label", "Input should be a valid string")
+    ]
+    ((where, message),) = problems(Drawing, {"shapes": [{"kind": "hexagon"}]})
+    assert where == "shapes.0" and "'circle'" in message and "'square'" in message
 
 
 def test_the_start_path_does_not_import_pydantic() -> None:

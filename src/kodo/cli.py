@@ -1,6 +1,7 @@
 """Entry points only: parse the command line and hand over to the part that does the work.
 
-Handlers are imported lazily so that ``kodo --help`` never pays for openai, rich or pydantic.
+Handlers are imported lazily, and only the named command's options are built, so that a
+command pays only for itself.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 EXIT_USAGE = 2
 # Ordinary words a prompt may start with that are one letter away from a command's name.
@@ -60,7 +61,136 @@ def _add_batch_options(p: argparse.ArgumentParser) -> None:
     add_run_options(p)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _exec(p: argparse.ArgumentParser) -> None:
+    _add_model_options(p)
+    p.add_argument("prompt", nargs="*", help="the task ('-' reads it from stdin)")
+    p.add_argument("--json", action="store_true", help="print events as JSON lines")
+    p.add_argument("--max-turns", type=int, help="stop after this many model turns (default 100)")
+    p.add_argument("--output-last-message", metavar="FILE", help="write the final message here")
+    p.add_argument(
+        "--done-when",
+        metavar="CONDITION",
+        help='success measured, e.g. "val_acc >= 0.9": the last value the run reported as JSON '
+        "(its job logs, its commands' output) decides",
+    )
+    p.add_argument("--last", action="store_true", help="with 'resume': the most recent session")
+    p.set_defaults(handler="kodo.exec_command:run", fast_exit=True)
+
+
+def _skills(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-C", "--cd", metavar="DIR", help="project directory (default: current)")
+    p.set_defaults(handler="kodo.skills.command:run")
+
+
+def _sessions(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-n", "--limit", type=int, default=20)
+    p.add_argument(
+        "--all", action="store_true", help="also sessions that never got an answer from the model"
+    )
+    p.set_defaults(handler="kodo.session.listing:run")
+
+
+def _apply_patch(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(handler="kodo.tools.apply_patch:cli_run")
+
+
+def _diagnose(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", help="log files or directories ('-' for stdin)")
+    p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    p.set_defaults(handler="kodo.diagnose.cli:run")
+
+
+def _trust(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", help="project folder (default: current)")
+    p.add_argument("--list", action="store_true", help="list trusted projects")
+    p.set_defaults(handler="kodo.trust_command:run")
+
+
+def _untrust(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", help="project folder (default: current)")
+    p.set_defaults(handler="kodo.trust_command:run_untrust")
+
+
+def _clusters(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(handler="kodo.jobs.command:run_clusters")
+
+
+def _jobs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-n", "--limit", type=int, default=20, help="sessions to look through")
+    p.set_defaults(handler="kodo.jobs.command:run_jobs")
+
+
+def _mcp_server(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(handler="kodo.mcp.server:run")
+
+
+def _sandbox(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-s",
+        "--sandbox",
+        choices=["read-only", "workspace-write", "danger-full-access"],
+        help="sandbox mode (default from config: workspace-write)",
+    )
+    p.add_argument("--network", action="store_true", default=None, help="allow network access")
+    p.add_argument("-C", "--cd", metavar="DIR", help="workspace directory (default: current)")
+    p.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
+    p.set_defaults(handler="kodo.sandbox.cli:run", fast_exit=True)
+
+
+def _model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["pull", "list", "serve"])
+    p.add_argument("name", nargs="?", help="catalogue name or .gguf path (default: the default)")
+    p.add_argument("--port", type=int, help="serve: the loopback port (default: a free one)")
+    p.add_argument("--context", type=int, help="serve: context window in tokens")
+    p.add_argument("--threads", type=int, help="serve: CPU threads (default: all cores)")
+    p.set_defaults(handler="kodo.models.model_command:run")
+
+
+def _batch(p: argparse.ArgumentParser) -> None:
+    p.add_argument("tasks", help="TASKS.jsonl: one task per line")
+    _add_batch_options(p)
+    p.set_defaults(handler="kodo.batch.cli:run")
+
+
+def _eval(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", nargs="+", help="SUITE directory, or: compare RUN_A RUN_B")
+    p.add_argument(
+        "--reference", action="store_true", help="apply each task's solution instead of the agent"
+    )
+    _add_batch_options(p)
+    p.set_defaults(handler="kodo.batch.eval_cli:run")
+
+
+def _resume(p: argparse.ArgumentParser) -> None:
+    _add_model_options(p)
+    p.add_argument("session", nargs="?", help="session id or prefix (default: pick from a list)")
+    p.add_argument("--last", action="store_true", help="the most recent session")
+    p.set_defaults(handler="kodo.ui.shell:run_resume")
+
+
+# Each command, its one-line help and what adds its options, in the order --help lists them.
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "exec": ("run one task non-interactively", _exec),
+    "skills": ("list the skills kodo can load", _skills),
+    "sessions": ("list recorded sessions", _sessions),
+    "apply-patch": ("apply a Codex-format patch from stdin in the current directory", _apply_patch),
+    "diagnose": ("triage logs of a failed distributed GPU job", _diagnose),
+    "trust": ("let a project's .kodo/config.toml change security settings (sandbox, ...)", _trust),
+    "untrust": ("stop trusting a project's .kodo/config.toml", _untrust),
+    "clusters": ("list the clusters in your config and check each", _clusters),
+    "jobs": ("the cluster jobs of recent sessions, with their state now", _jobs),
+    "mcp-server": ("serve kodo over stdio as an MCP server (tool: kodo_task)", _mcp_server),
+    "sandbox": ("run one command under the sandbox policy", _sandbox),
+    "model": ("the embedded local model: pull, list, serve", _model),
+    "batch": ("run many tasks from a JSONL file, locally or on Ray", _batch),
+    "eval": ("score kodo on a suite of tasks with hidden tests; `eval compare A B`", _eval),
+    "resume": ("reopen a recorded session in the interactive shell", _resume),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser, or with ``only`` that one alone: building all of them costs more
+    than some commands take to run (``kodo sandbox -- true``)."""
     parser = argparse.ArgumentParser(
         prog="kodo",
         description="kodo: an autonomous software engineer. It writes code, runs it in a "
@@ -70,104 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    ex = sub.add_parser("exec", help="run one task non-interactively")
-    _add_model_options(ex)
-    ex.add_argument("prompt", nargs="*", help="the task ('-' reads it from stdin)")
-    ex.add_argument("--json", action="store_true", help="print events as JSON lines")
-    ex.add_argument("--max-turns", type=int, help="stop after this many model turns (default 100)")
-    ex.add_argument("--output-last-message", metavar="FILE", help="write the final message here")
-    ex.add_argument(
-        "--done-when",
-        metavar="CONDITION",
-        help='success measured, e.g. "val_acc >= 0.9": the last value the run reported as JSON '
-        "(its job logs, its commands' output) decides",
-    )
-    ex.add_argument("--last", action="store_true", help="with 'resume': the most recent session")
-    ex.set_defaults(handler="kodo.exec_command:run", fast_exit=True)
-
-    sk = sub.add_parser("skills", help="list the skills kodo can load")
-    sk.add_argument("-C", "--cd", metavar="DIR", help="project directory (default: current)")
-    sk.set_defaults(handler="kodo.skills.command:run")
-
-    ss = sub.add_parser("sessions", help="list recorded sessions")
-    ss.add_argument("-n", "--limit", type=int, default=20)
-    ss.add_argument(
-        "--all", action="store_true", help="also sessions that never got an answer from the model"
-    )
-    ss.set_defaults(handler="kodo.session.listing:run")
-
-    ap = sub.add_parser(
-        "apply-patch", help="apply a Codex-format patch from stdin in the current directory"
-    )
-    ap.set_defaults(handler="kodo.tools.apply_patch:cli_run")
-
-    dg = sub.add_parser("diagnose", help="triage logs of a failed distributed GPU job")
-    dg.add_argument("paths", nargs="+", help="log files or directories ('-' for stdin)")
-    dg.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
-    dg.set_defaults(handler="kodo.diagnose.cli:run")
-
-    tr = sub.add_parser(
-        "trust", help="let a project's .kodo/config.toml change security settings (sandbox, ...)"
-    )
-    tr.add_argument("path", nargs="?", help="project folder (default: current)")
-    tr.add_argument("--list", action="store_true", help="list trusted projects")
-    tr.set_defaults(handler="kodo.trust_command:run")
-    ut = sub.add_parser("untrust", help="stop trusting a project's .kodo/config.toml")
-    ut.add_argument("path", nargs="?", help="project folder (default: current)")
-    ut.set_defaults(handler="kodo.trust_command:run_untrust")
-
-    cl = sub.add_parser("clusters", help="list the clusters in your config and check each")
-    cl.set_defaults(handler="kodo.jobs.command:run_clusters")
-    jb = sub.add_parser("jobs", help="the cluster jobs of recent sessions, with their state now")
-    jb.add_argument("-n", "--limit", type=int, default=20, help="sessions to look through")
-    jb.set_defaults(handler="kodo.jobs.command:run_jobs")
-
-    ms = sub.add_parser(
-        "mcp-server", help="serve kodo over stdio as an MCP server (tool: kodo_task)"
-    )
-    ms.set_defaults(handler="kodo.mcp.server:run")
-
-    sb = sub.add_parser("sandbox", help="run one command under the sandbox policy")
-    sb.add_argument(
-        "-s",
-        "--sandbox",
-        choices=["read-only", "workspace-write", "danger-full-access"],
-        help="sandbox mode (default from config: workspace-write)",
-    )
-    sb.add_argument("--network", action="store_true", default=None, help="allow network access")
-    sb.add_argument("-C", "--cd", metavar="DIR", help="workspace directory (default: current)")
-    sb.add_argument("cmd", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
-    sb.set_defaults(handler="kodo.sandbox.cli:run", fast_exit=True)
-
-    md = sub.add_parser("model", help="the embedded local model: pull, list, serve")
-    md.add_argument("action", choices=["pull", "list", "serve"])
-    md.add_argument("name", nargs="?", help="catalogue name or .gguf path (default: the default)")
-    md.add_argument("--port", type=int, help="serve: the loopback port (default: a free one)")
-    md.add_argument("--context", type=int, help="serve: context window in tokens")
-    md.add_argument("--threads", type=int, help="serve: CPU threads (default: all cores)")
-    md.set_defaults(handler="kodo.models.model_command:run")
-
-    bt = sub.add_parser("batch", help="run many tasks from a JSONL file, locally or on Ray")
-    bt.add_argument("tasks", help="TASKS.jsonl: one task per line")
-    _add_batch_options(bt)
-    bt.set_defaults(handler="kodo.batch.cli:run")
-
-    ev = sub.add_parser(
-        "eval", help="score kodo on a suite of tasks with hidden tests; `eval compare A B`"
-    )
-    ev.add_argument("target", nargs="+", help="SUITE directory, or: compare RUN_A RUN_B")
-    ev.add_argument(
-        "--reference", action="store_true", help="apply each task's solution instead of the agent"
-    )
-    _add_batch_options(ev)
-    ev.set_defaults(handler="kodo.batch.eval_cli:run")
-
-    rs = sub.add_parser("resume", help="reopen a recorded session in the interactive shell")
-    _add_model_options(rs)
-    rs.add_argument("session", nargs="?", help="session id or prefix (default: pick from a list)")
-    rs.add_argument("--last", action="store_true", help="the most recent session")
-    rs.set_defaults(handler="kodo.ui.shell:run_resume")
+    for name, (summary, add_options) in COMMANDS.items():
+        if only is None or name == only:
+            add_options(sub.add_parser(name, help=summary))
     return parser
 
 
@@ -183,18 +218,13 @@ def build_shell_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _commands(parser: argparse.ArgumentParser) -> list[str]:
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return list(sub.choices or {})
-
-
-def _is_shell(argv: Sequence[str], parser: argparse.ArgumentParser) -> bool:
+def _is_shell(argv: Sequence[str]) -> bool:
     """No command named first: the shell, e.g. ``kodo``, ``kodo "fix the bug"``, ``kodo -m x``."""
     if not argv:
         return True
     if argv[0] in ("-h", "--help", "--version"):
         return False
-    return argv[0] not in _commands(parser)
+    return argv[0] not in COMMANDS
 
 
 def _typos(a: str, b: str) -> int:
@@ -236,16 +266,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     marked ``fast_exit``, which closes everything it opened, ends the process without an
     interpreter teardown (``fast_exit.py``)."""
     program = argv is None
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = _commands(parser)
-    shell = _is_shell(argv, parser)
+    shell = _is_shell(argv)
     if shell:
         parser = build_shell_parser()
+    else:
+        parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
     args, extra = parser.parse_known_args(argv)
     if extra and not _words_after_options(args, extra):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if shell and args.prompt and (typo := command_typo(args.prompt[0], commands)):
+    if shell and args.prompt and (typo := command_typo(args.prompt[0], list(COMMANDS))):
         hint = f"kodo: {args.prompt[0]!r} is not a command; did you mean `kodo {typo}`?"
         if len(args.prompt) > 1:
             prompt = " ".join(args.prompt)

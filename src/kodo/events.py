@@ -11,7 +11,7 @@ import json
 import time
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from kodo.records import read, to_plain
 
@@ -22,12 +22,15 @@ class _Event:
     ts: float = field(default_factory=time.time)
 
 
-@dataclass(kw_only=True)
-class ToolCallInfo:
+@dataclass
+class ToolCallRequest:
+    """One tool call as the model asked for it: the same record from the model's stream, through
+    the conversation, to the log."""
+
     call_id: str
     name: str
-    arguments: str
-    from_text: bool = False  # the model wrote it in its reply text (no native tool call)
+    arguments: str  # raw JSON text as the model produced it; may be malformed
+    from_text: bool = False  # written in the reply text, not sent as a native tool call
 
 
 @dataclass(kw_only=True)
@@ -70,7 +73,7 @@ class AssistantMessage(_Event):
 
     type: ClassVar[str] = "assistant_message"
     text: str
-    tool_calls: list[ToolCallInfo] = field(default_factory=list)
+    tool_calls: list[ToolCallRequest] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -79,6 +82,10 @@ class ToolCall(_Event):
     call_id: str
     name: str
     arguments: str
+    # the tool's one line about the call (``Tool.describe``), "" when another event shows it
+    # (update_plan's plan_updated); None in logs written before calls had titles
+    title: str | None = None
+    streams: bool = False  # its output arrives as command_output events while it runs
 
 
 @dataclass(kw_only=True)
@@ -92,13 +99,78 @@ class CommandOutput(_Event):
 
 
 @dataclass(kw_only=True)
+class CommandDetail:
+    """A command that ran in the foreground, as its card shows it: the card reads these fields,
+    never the text the model gets."""
+
+    kind: Literal["command"] = "command"
+    command: str  # as shown to people
+    exit_code: int | None = None  # None: it did not exit by itself
+    ended: str = ""  # how it ended, in words ("exit code 1", "killed by signal 9 (SIGKILL)")
+    duration_s: float = 0.0
+    timed_out: bool = False
+    outside_sandbox: bool = False
+    # more than a look at the workspace: after the last edit, its success is a check
+    runs_code: bool = False
+    # its own output without the model's header: the last non-blank lines (the output itself
+    # is the result's text, so the log does not hold it twice), and how many there were
+    tail: list[str] = field(default_factory=list)
+    lines: int = 0
+
+
+@dataclass(kw_only=True)
+class BackgroundDetail:
+    """A command started in the background; the process tool reaches it by ``process_id``."""
+
+    kind: Literal["background"] = "background"
+    command: str
+    process_id: str
+
+
+@dataclass
+class FileChange:
+    path: str
+    action: Literal["add", "update", "delete", "move"]
+    to: str | None = None  # where a move put it
+
+
+@dataclass(kw_only=True)
+class EditDetail:
+    """Files a tool changed, and the unified diff of the change."""
+
+    kind: Literal["edit"] = "edit"
+    files: list[FileChange]
+    diff: str
+
+
+@dataclass(kw_only=True)
+class JobDetail:
+    """A cluster job after a wait; for a failed one, what a person reads of its diagnosis (the
+    class, the culprit and the first fix: the evidence and other fixes are for the model)."""
+
+    kind: Literal["job"] = "job"
+    cluster: str
+    job_id: str
+    state: str
+    verdict: list[str] = field(default_factory=list)
+
+
+# Read back by ``kind``: each record's own Literal tells the union's arms apart.
+ToolDetail = CommandDetail | BackgroundDetail | EditDetail | JobDetail
+
+
+@dataclass(kw_only=True)
 class ToolResult(_Event):
+    """What a tool returned: ``output`` is the text the model gets; ``detail`` the typed facts
+    people are shown (a command's card, a diff), None for tools with nothing more to show."""
+
     type: ClassVar[str] = "tool_result"
     call_id: str
     name: str
     output: str
     ok: bool = True
-    metadata: dict[str, Any] = field(default_factory=dict)
+    title: str | None = None  # the call's title (``ToolCall.title``)
+    detail: ToolDetail | None = None
 
 
 @dataclass(kw_only=True)
@@ -189,10 +261,12 @@ class SessionCompleted(_Event):
     # code succeeded after the last file change (None when the session did not complete).
     claimed_success: bool | None = None
     verified: bool | None = None
-    # ``--done-when "val_acc >= 0.9"``: the condition and whether the metric the run reported
-    # (its job logs, its commands' output) met it.
+    # ``--done-when "val_acc >= 0.9"``: the condition, whether the metric the run reported
+    # (its job logs, its commands' output) met it, and the verdict with the value that decided,
+    # as ``kodo exec`` prints it: "done-when val_acc >= 0.9: met (val_acc = 0.93)".
     done_when: str | None = None
     done_met: bool | None = None
+    done_verdict: str | None = None
 
 
 Event = (

@@ -92,8 +92,9 @@ def _judge(condition: Condition, evidence: RunEvidence, config: Config, outcome:
 
     env = client_env(config.api_key_env)
     verdict = judge(condition, evidence.texts(config.clusters, env))
-    outcome.done_when, outcome.done_met = str(condition), verdict.met
-    print(f"kodo: {verdict.line()}", file=sys.stderr)
+    line = verdict.line()
+    outcome.done_when, outcome.done_met, outcome.done_verdict = str(condition), verdict.met, line
+    print(f"kodo: {line}", file=sys.stderr)
 
 
 def _with_jobs_report(path: Path, config: Config, prompt: str) -> str:
@@ -137,7 +138,7 @@ def run_session(
         return EXIT_ERROR
 
     if resume and config.clusters:
-        prompt = _with_jobs_report(session.path, config, prompt)
+        prompt = _with_jobs_report(session.rollout, config, prompt)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     outcome = RunOutcome("error", error="the session did not start")
     try:

@@ -8,7 +8,8 @@ lax the way a model needs: ``"3"`` is read as an int and ``"true"`` as a bool, a
 
 A field's limits and description live in its metadata (``spec(...)``); a class sets
 ``EXTRA = "forbid"`` to refuse unknown keys, or ``"keep"`` to keep them in its ``extra``
-attribute (``"ignore"``, the default, drops them).
+attribute (``"ignore"``, the default, drops them). A union of records that each have a Literal
+``kind`` field is read as the record its ``kind`` names (a tool result's ``detail``).
 """
 
 from __future__ import annotations
@@ -183,6 +184,9 @@ def _union(arms: tuple[Any, ...], value: Any, loc: Loc, problems: list[Problem])
     if value is None and type(None) in arms:
         return None
     real = [arm for arm in arms if arm is not type(None)]
+    tagged = _tagged(real, value)
+    if tagged is not None:  # its problems are named at their place, not merged with the rest
+        return _typed(tagged, value, loc, problems)
     # the exact type first, so ``list[str] | str`` keeps a string a string
     real.sort(key=lambda arm: 0 if isinstance(arm, type) and isinstance(value, arm) else 1)
     tried: list[Problem] = []
@@ -196,6 +200,18 @@ def _union(arms: tuple[Any, ...], value: Any, loc: Loc, problems: list[Problem])
         problems.extend(tried)
     else:
         problems.append(Problem(loc, "; or ".join(dict.fromkeys(p.message for p in tried))))
+    return None
+
+
+def _tagged(arms: list[Any], value: Any) -> Any:
+    """Of records told apart by a Literal ``kind`` field, the one ``value`` names; else None."""
+    if not isinstance(value, dict) or "kind" not in value:
+        return None
+    for arm in arms:
+        if dataclasses.is_dataclass(arm) and isinstance(arm, type):
+            hint = next((f.hint for f in fields_of(arm) if f.name == "kind"), None)
+            if typing.get_origin(hint) is Literal and value["kind"] in typing.get_args(hint):
+                return arm
     return None
 
 

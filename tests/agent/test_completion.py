@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kodo.agent.completion import TaskProgress, assess, claims_success
+from kodo.events import BackgroundDetail, CommandDetail, EditDetail, FileChange
 from kodo.models.base import ToolCallRequest
 from kodo.tools.base import ToolOutput
 
@@ -99,12 +100,17 @@ def test_progress_tracks_checks_after_the_last_edit_and_repeats() -> None:
     again = ToolOutput("exit code 1\nwall time: 0.32 s\noutput:\nboom", ok=False)
     same = ToolCallRequest("2", "bash", '{ "command":"python3 t.py" }')
     assert "failed the same way" in progress.repeat_note(same, again)
-    progress.record(ToolOutput("ok", metadata={"runs_code": True, "exit_code": 0}))
+    ran = CommandDetail(command="python3 t.py", exit_code=0, runs_code=True)
+    progress.record(ToolOutput("ok", detail=ran))
     assert progress.verified
-    progress.record(ToolOutput("Success.", metadata={"files": [{"path": "t.py"}]}))
+    edit = EditDetail(files=[FileChange("t.py", "update")], diff="")
+    progress.record(ToolOutput("Success.", detail=edit))
     assert not progress.verified
-    progress.record(ToolOutput("listing", metadata={"runs_code": False, "exit_code": 0}))
+    progress.record(ToolOutput("listing", detail=CommandDetail(command="ls", exit_code=0)))
+    assert not progress.verified
+    server = BackgroundDetail(command="python3 t.py", process_id="p1")
+    progress.record(ToolOutput("started", detail=server))
     assert not progress.verified
     nothing = "exit code 0\noutput:\n\nRan 0 tests in 0.000s\n\nOK\n"
-    progress.record(ToolOutput(nothing, metadata={"runs_code": True, "exit_code": 0}))
+    progress.record(ToolOutput(nothing, detail=ran))
     assert not progress.verified

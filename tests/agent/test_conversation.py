@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from kodo.agent.conversation import INTERRUPTED_CALL, Conversation
-from kodo.events import AssistantMessage, Compacted, ToolCallInfo, ToolResult, UserMessage
+from kodo.events import AssistantMessage, Compacted, ToolCallRequest, ToolResult, UserMessage
 
 
-def call(cid: str) -> ToolCallInfo:
-    return ToolCallInfo(call_id=cid, name="shell", arguments='{"command": "ls"}')
+def call(cid: str) -> ToolCallRequest:
+    return ToolCallRequest(call_id=cid, name="shell", arguments='{"command": "ls"}')
 
 
 def test_rebuild_from_events_keeps_order_and_roles() -> None:

@@ -16,7 +16,9 @@ from kodo.config import Config
 from kodo.events import (
     AssistantMessage,
     Compacted,
+    EditDetail,
     Event,
+    FileChange,
     TextDelta,
     ToolCall,
     ToolResult,
@@ -124,6 +126,16 @@ def test_completed(run_agent: Any, tmp_path: Path) -> None:
     assert (tmp_path / "hello.py").read_text() == "print('hello')\n"
 
 
+def test_calls_and_results_carry_the_tools_title_and_typed_detail(run_agent: Any) -> None:
+    run = run_agent([Reply("Writing it.", [WRITE]), DONE])
+    (call,) = [e for e in run.events if isinstance(e, ToolCall)]
+    (result,) = [e for e in run.events if isinstance(e, ToolResult)]
+    assert (call.title, call.streams, result.title) == ("write_file hello.py", False, call.title)
+    assert isinstance(result.detail, EditDetail)
+    assert result.detail.files == [FileChange("hello.py", "add")]
+    assert "+print('hello')" in result.detail.diff
+
+
 def test_max_turns(run_agent: Any) -> None:
     run = run_agent([Reply("Writing it.", [WRITE])], max_turns=1)
     assert (run.outcome.status, run.outcome.exit_code) == ("max_turns", 3)
@@ -164,6 +176,11 @@ def test_malformed_calls_become_error_results(run_agent: Any) -> None:
     ]
     results = [e for e in run.events if isinstance(e, ToolResult)]
     assert "no_such_tool" in results[1].output and "write_file" in results[1].output
+    assert [r.title for r in results[:2]] == [
+        "write_file (malformed arguments)",
+        'no_such_tool {"x": 1}',
+    ]
+    assert results[0].detail is None
 
 
 def test_compaction_keeps_the_project_instructions_verbatim(run_agent: Any) -> None:

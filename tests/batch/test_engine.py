@@ -69,3 +69,15 @@ def test_summarize_events_reads_the_stream(tmp_path: Path) -> None:
     s = summarize_events(path)
     assert (s.turns, s.input_tokens, s.output_tokens) == (2, 25, 7)
     assert (s.status, s.exit_code, s.error) == ("max_turns", 3, "cap")
+    assert (s.done_met, s.done_verdict) == (None, None)
+
+
+def test_the_done_when_verdict_comes_from_the_session_not_stderr(tmp_path: Path) -> None:
+    """The value that decided is recorded in ``session_completed``; a batch reads it there."""
+    path = tmp_path / "events.jsonl"
+    verdict = "done-when val_acc >= 0.9: met (val_acc = 0.93)"
+    end = {"type": "session_completed", "status": "completed", "exit_code": 0}
+    end |= {"done_when": "val_acc >= 0.9", "done_met": True, "done_verdict": verdict}
+    path.write_text(json.dumps(end) + "\n")
+    s = summarize_events(path)
+    assert (s.done_met, s.done_verdict) == (True, verdict)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kodo.diagnose import reader
+from kodo.diagnose import diagnose_paths, reader
 from kodo.diagnose.reader import Source
 from kodo.diagnose.scanner import Scanner
 
@@ -70,3 +70,36 @@ def test_signals_per_kind_are_capped(tmp_path) -> None:
     result = _scan(tmp_path, (WATCHDOG + "\n") * 250)
     assert len(result.signals) == 200
     assert result.dropped["watchdog_timeout"] == 50
+
+
+GLOO = "RuntimeError: [enforce fail at ../third_party/gloo/gloo/transport/tcp/device.cc:{}]"
+
+
+def test_gloo_names_what_it_found_no_address_for(tmp_path) -> None:
+    """The interface GLOO_SOCKET_IFNAME names, the host's own name, or the address that name
+    resolves to: each is what the summary and the first fix speak of."""
+    cases = {
+        GLOO.format(84) + " ifa != nullptr. Unable to find address for: ib0": (
+            {"lookup": "ifa", "name": "ib0"},
+            "GLOO_SOCKET_IFNAME names interface ib0, which this host does not have",
+            "Set GLOO_SOCKET_IFNAME to an interface that exists on every node",
+        ),
+        GLOO.format(127) + " rp != nullptr. Unable to find address for: dgx-1.ai": (
+            {"lookup": "rp", "name": "dgx-1.ai"},
+            "this host's name dgx-1.ai resolves to no address it can bind",
+            "Set GLOO_SOCKET_IFNAME to the interface gloo should use",
+        ),
+        GLOO.format(209) + " ifa != nullptr. Unable to find interface for: [0.0.12.18]": (
+            {"address": "0.0.12.18"},
+            "this host's name resolves to 0.0.12.18, which no local interface has",
+            "Set GLOO_SOCKET_IFNAME to the interface gloo should use",
+        ),
+    }
+    for i, (line, (fields, summary, fix)) in enumerate(cases.items()):
+        sigs = [s for s in _scan(tmp_path, line + "\n").signals if s.kind == "gloo_iface"]
+        assert [s.fields for s in sigs] == [fields]
+        log = tmp_path / f"gloo{i}.log"
+        log.write_text(line + "\n")
+        top = diagnose_paths([str(log)]).findings[0]
+        assert (top.class_, top.summary) == ("network_interface", f"gloo: {summary}")
+        assert top.fixes[0].startswith(fix) and "`ip -br addr`" in top.fixes[0]

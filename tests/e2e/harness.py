@@ -30,6 +30,11 @@ class Run:
         return self.of_type("tool_result")
 
 
+def command_of(result: dict) -> str:
+    """The command a ``tool_result`` ran or started, from its detail; "" for any other."""
+    return (result.get("detail") or {}).get("command", "")
+
+
 def kodo_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update(extra)

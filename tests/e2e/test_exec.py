@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kodo.session.store import all_session_files, read_events
+from kodo.session.store import all_rollouts, read_events
 from tests.e2e.harness import KODO, exec_args, kodo_env, run_kodo
 from tests.fakes.anthropic_server import ScriptedAnthropicServer
 from tests.fakes.openai_server import ScriptedOpenAIServer
@@ -58,7 +58,9 @@ def test_write_a_file_and_run_it(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "hello.py").read_text() == "print('hi kodo')\n"
     shell = next(r for r in run.tool_results if r["name"] == "shell")
-    assert shell["metadata"]["exit_code"] == 0
+    assert shell["title"] == "$ python3 hello.py"
+    assert shell["detail"]["kind"] == "command" and shell["detail"]["exit_code"] == 0
+    assert shell["detail"]["tail"] == ["hi kodo"]
     assert "hi kodo" in seen[0]
     done = run.of_type("session_completed")[0]
     assert done["status"] == "completed"
@@ -87,13 +89,14 @@ def test_failing_test_then_patch_then_passing_test(tmp_path: Path) -> None:
         run = run_kodo(exec_args(srv.base_url, "make the tests pass"), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     shells = [r for r in run.tool_results if r["name"] == "shell"]
-    assert shells[0]["metadata"]["exit_code"] != 0
+    assert shells[0]["detail"]["exit_code"] != 0
     assert "1 failed" in shells[0]["output"]
-    assert shells[1]["metadata"]["exit_code"] == 0
+    assert shells[1]["detail"]["exit_code"] == 0
     assert "1 passed" in shells[1]["output"]
     assert "return a + b" in (tmp_path / "calc.py").read_text()
     patch_result = next(r for r in run.tool_results if r["name"] == "apply_patch")
-    assert "+    return a + b" in patch_result["metadata"]["diff"]
+    assert "+    return a + b" in patch_result["detail"]["diff"]
+    assert patch_result["detail"]["files"] == [{"path": "calc.py", "action": "update", "to": None}]
 
 
 def test_background_server_probed_then_stopped_with_the_session(tmp_path: Path) -> None:
@@ -182,7 +185,7 @@ def test_resume_continues_the_conversation(tmp_path: Path) -> None:
     assert contents[0][-1] == "what did I ask?"
     assert "you asked about 42" in contents[1] and contents[1][-1] == "once more"
     assert second.of_type("session_started")[0]["session_id"] == session_id
-    assert len(all_session_files()) == 1
+    assert len(all_rollouts()) == 1
 
 
 def test_api_key_never_reaches_disk_or_the_sandbox(tmp_path: Path, kodo_home: Path) -> None:
@@ -303,7 +306,7 @@ def test_killed_session_leaves_a_readable_log_and_no_processes(
         proc.wait(timeout=20)
         proc.stdout.close()
     assert wait_gone(f"sleep {marker}") == []
-    events = read_events(all_session_files()[0])
+    events = read_events(all_rollouts()[0])
     kinds = [e.type for e in events]
     assert kinds[0] == "session_started" and "tool_call" in kinds
     if sig == signal.SIGTERM:

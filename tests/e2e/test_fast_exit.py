@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from kodo.events import parse_event
-from kodo.session.store import all_session_files
+from kodo.session.store import all_rollouts
 from tests.e2e.harness import KODO, exec_args, kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
@@ -17,7 +17,7 @@ from tests.processes import processes_matching
 
 
 def session_lines() -> list[dict]:
-    (path,) = all_session_files()
+    (path,) = all_rollouts()
     lines = path.read_text().splitlines()
     for line in lines:
         parse_event(line)  # every line a whole, valid event

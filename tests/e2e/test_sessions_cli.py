@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kodo.session.store import all_session_files, read_events, session_id_of
+from kodo.session.store import all_rollouts, read_events, session_id_of
 from tests.e2e.harness import kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Fault, Reply
@@ -28,14 +28,14 @@ def test_exec_resume_last_as_the_readme_writes_it_keeps_the_model_and_server(
         # no flags at all: without the recorded server this would fall back to the local model
         again = run_kodo(["exec", "resume", "--last", "now add tests for it"], cwd=tmp_path)
         assert again.returncode == 0, again.stderr
-        session_id = session_id_of(all_session_files()[0])
+        session_id = session_id_of(all_rollouts()[0])
         other = run_kodo(["exec", "resume", session_id[:8], "-m", "renamed", "go"], cwd=tmp_path)
         assert other.returncode == 0, other.stderr
     assert [r["model"] for r in srv.requests] == ["scripted", "scripted", "renamed"]
     contents = [m["content"] for m in srv.requests[1]["messages"]]
     assert "add a --verbose flag" in contents and contents[-1] == "now add tests for it"
-    assert len(all_session_files()) == 1
-    started = [e for e in read_events(all_session_files()[0]) if e.type == "session_started"]
+    assert len(all_rollouts()) == 1
+    started = [e for e in read_events(all_rollouts()[0]) if e.type == "session_started"]
     assert [e.base_url for e in started] == [srv.base_url] * 3
 
 
@@ -63,7 +63,7 @@ def test_a_mistyped_command_is_not_sent_to_the_model(tmp_path: Path) -> None:
         typo = run_kodo(["exce", *model_args(srv.base_url), "fix the bug"], cwd=tmp_path)
         assert typo.returncode == 2
         assert "did you mean `kodo exec`?" in typo.stderr
-        assert not srv.requests and not all_session_files()
+        assert not srv.requests and not all_rollouts()
         prompt = run_kodo([*model_args(srv.base_url), "fix", "the", "bug"], cwd=tmp_path, stdin="")
     assert prompt.returncode == 0
     assert srv.requests[0]["messages"][-1]["content"] == "fix the bug"
@@ -83,7 +83,7 @@ def test_a_mistyped_config_key_names_the_file_and_the_nearest_key(
     config.write_text("")
     flag = run_kodo(["exec", "-c", "max_turns=many", "hi"], cwd=tmp_path)
     assert flag.returncode == 2 and "--config max_turns=many: max_turns:" in flag.stderr
-    assert config.read_text() == "" and not all_session_files()  # nothing written, nothing lost
+    assert config.read_text() == "" and not all_rollouts()  # nothing written, nothing lost
 
 
 def test_the_shell_echoes_the_prompt_shows_status_and_says_how_to_resume(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_the_shell_echoes_the_prompt_shows_status_and_says_how_to_resume(tmp_pat
             screen = term.screen()
         finally:
             term.close()
-        session_id = session_id_of(all_session_files()[0])
+        session_id = session_id_of(all_rollouts()[0])
         assert re.search(r"[\d,]+ in / [\d,]+ out tokens\n", screen)
         assert f"resume this session with: kodo resume {session_id[:8]}" in screen
         term = TmuxShell(["resume", session_id[:8]], cwd=tmp_path, env=kodo_env())

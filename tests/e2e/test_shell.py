@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kodo.session.store import all_session_files, read_events
+from kodo.session.store import all_rollouts, read_events
 from tests.e2e.harness import kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
@@ -66,7 +66,7 @@ def test_a_turn_runs_a_command_applies_a_patch_and_shows_both(tmp_path: Path) ->
         term.type("/quit")
         assert term.exit_code() == 0
     assert (tmp_path / "notes.txt").read_text() == "kodo-was-here\n"
-    events = read_events(all_session_files()[0])
+    events = read_events(all_rollouts()[0])
     assert events[-1].type == "session_completed" and events[-1].status == "completed"
 
 
@@ -314,7 +314,7 @@ def test_resume_shows_the_history_and_continues(tmp_path: Path) -> None:
             term.close()
     contents = [m["content"] for m in srv.requests[1]["messages"]]
     assert "tell me a secret" in contents and "what did I ask?" in contents
-    assert len(all_session_files()) == 1
+    assert len(all_rollouts()) == 1
 
 
 def test_without_a_terminal_the_shell_reads_lines_and_prints_plain_text(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.e2e.harness import exec_args, run_kodo
+from tests.e2e.harness import command_of, exec_args, run_kodo
 from tests.e2e.showcase.session import PY, Session, contains, patch_add, plan, source, succeeded
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
@@ -193,7 +193,7 @@ def test_nccl_timeout_diagnosed_launch_fixed_and_validated(tmp_path: Path) -> No
     assert run.of_type("session_completed")[0]["status"] == "completed"
 
     diagnosis = next(r for r in run.tool_results if r["name"] == "diagnose")
-    assert diagnosis["metadata"]["class"] == "rank_crash"
+    assert json.loads(diagnosis["output"])["findings"][0]["class"] == "rank_crash"
     seen = next(text for text in session.seen if text == diagnosis["output"])
     assert json.loads(seen)["findings"][0]["ranks"][0] == 6
     assert finding(seen, "collective_timeout")["ranks"][0] == 6
@@ -204,7 +204,7 @@ def test_nccl_timeout_diagnosed_launch_fixed_and_validated(tmp_path: Path) -> No
     assert "export TORCH_NCCL_DUMP_ON_TIMEOUT=1" in launch
     assert subprocess.run(["bash", "-n", tmp_path / "train.sh"]).returncode == 0
 
-    checks = [r for r in run.tool_results if "check_allreduce" in r["metadata"].get("command", "")]
-    assert [r["metadata"]["exit_code"] for r in checks] == [1, 0]
+    checks = [r for r in run.tool_results if "check_allreduce" in command_of(r)]
+    assert [r["detail"]["exit_code"] for r in checks] == [1, 0]
     assert checks[0]["output"].count("sum 36 expected 28 WRONG") == 8
     assert sorted(int(rank) for rank, _ in RANK_OK.findall(checks[1]["output"])) == list(range(8))

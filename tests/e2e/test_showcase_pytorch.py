@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from tests.e2e.harness import exec_args, run_kodo
+from tests.e2e.harness import command_of, exec_args, run_kodo
 from tests.e2e.showcase.session import (
     PY,
     Session,
@@ -168,8 +168,8 @@ def test_image_classifier_trained_fixed_and_checkpointed(tmp_path: Path) -> None
     assert run.of_type("session_completed")[0]["status"] == "completed"
 
     shells = [r for r in run.tool_results if r["name"] == "shell"]
-    runs = [r for r in shells if "train.py" in r["metadata"]["command"]]
-    assert [r["metadata"]["exit_code"] for r in runs] == [1, 0, 0]
+    runs = [r for r in shells if "train.py" in command_of(r)]
+    assert [r["detail"]["exit_code"] for r in runs] == [1, 0, 0]
     assert SHAPE_ERROR in runs[0]["output"]
     assert final_json(runs[1]["output"])["overfit_loss"] < 0.05
     metrics = final_json(runs[2]["output"])

@@ -11,7 +11,7 @@ import random
 import subprocess
 from pathlib import Path
 
-from tests.e2e.harness import exec_args, run_kodo
+from tests.e2e.harness import command_of, exec_args, run_kodo
 from tests.e2e.showcase.session import (
     PY,
     Session,
@@ -185,13 +185,13 @@ def test_login_api_written_tested_fixed_and_probed(tmp_path: Path) -> None:
 
     results = run.tool_results
     assert all(r["ok"] for r in results if r["name"] != "shell"), results
-    pytests = [r for r in results if r["name"] == "shell" and "pytest" in r["metadata"]["command"]]
-    assert [r["metadata"]["exit_code"] for r in pytests] == [1, 0]
+    pytests = [r for r in results if r["name"] == "shell" and "pytest" in command_of(r)]
+    assert [r["detail"]["exit_code"] for r in pytests] == [1, 0]
     assert "4 failed, 7 passed" in pytests[0]["output"]
     assert "assert 422 == 200" in pytests[0]["output"]
     assert "11 passed" in pytests[1]["output"]
-    smoke = next(r for r in results if "smoke.py" in r["metadata"].get("command", ""))
-    assert smoke["metadata"]["exit_code"] == 0
+    smoke = next(r for r in results if "smoke.py" in command_of(r))
+    assert smoke["detail"]["exit_code"] == 0
     assert [line for line in smoke["output"].splitlines() if line[:4] in ("POST", "GET ")] == PROBES
     stopped = next(r for r in results if r["name"] == "process")
     assert "running" not in stopped["output"].splitlines()[0]

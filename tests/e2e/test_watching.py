@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kodo.session.store import all_session_files, read_events
+from kodo.session.store import all_rollouts, read_events
 from tests.e2e.harness import KODO, exec_args, kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
@@ -118,7 +118,7 @@ def test_exec_json_streams_command_output_but_the_session_file_does_not_keep_it(
     assert "one\ntwo\n" in streamed
     call_id = run.of_type("tool_call")[0]["call_id"]
     assert {e["call_id"] for e in run.of_type("command_output")} == {call_id}
-    recorded = {e.type for e in read_events(all_session_files()[0])}
+    recorded = {e.type for e in read_events(all_rollouts()[0])}
     assert "command_output" not in recorded and "tool_result" in recorded
 
 
@@ -171,6 +171,6 @@ def test_exec_json_into_head_exits_quietly_with_the_session_file_whole(tmp_path:
     first = (tmp_path / "first.txt").read_text()
     assert first.startswith('{"type":"session_started"') and '"session_started"' in first
     assert int((tmp_path / "status.txt").read_text()) == 130
-    events = read_events(all_session_files()[0])
+    events = read_events(all_rollouts()[0])
     assert events[-1].type == "session_completed" and events[-1].status == "interrupted"
     assert "closed" in (events[-1].error or "")

@@ -68,6 +68,36 @@ def test_submit_wait_and_a_diagnosed_failure(slurm, kodo_home: Path, tmp_path: P
     assert "fix:" in wait_output
 
 
+def test_plain_output_shows_the_diagnosis_of_a_failed_wait(
+    slurm, kodo_home: Path, tmp_path: Path
+) -> None:
+    """``kodo exec`` into a pipe: under the failed wait's line, the verdict kodo handed the
+    model (class, culprit, first fix), not its whole text."""
+    user_config(kodo_home, allow_sbatch=True)
+    (tmp_path / "train.sh").write_text(OOM_JOB.replace('echo "torch.', 'echo "[rank0]: torch.'))
+
+    def wait(request: dict) -> Reply:
+        job_id = re.search(r"submitted job (\d+)", tool_output(request))[1]
+        return Reply(tool_calls=[Call("job", {"action": "wait", "job_id": job_id})])
+
+    script = [
+        Reply(tool_calls=[Call("job", {"action": "submit", "target": "train.sh"})]),
+        wait,
+        Reply(text="It ran out of GPU memory."),
+    ]
+    with ScriptedOpenAIServer(script) as srv:
+        plain = [a for a in exec_args(srv.base_url, "train it") if a != "--json"]
+        run = run_kodo(plain, cwd=tmp_path, env=kodo_env(SLURM_CONF=slurm["SLURM_CONF"]))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    failed = next(i for i, line in enumerate(lines) if line.startswith("  ✗ job "))
+    assert "failed exit 1 reason: NonZeroExitCode" in lines[failed]
+    assert lines[failed + 1].startswith("    diagnosis: gpu_oom (")
+    assert lines[failed + 2] == "    culprit: rank 0"
+    assert lines[failed + 3].startswith("    fix: Reduce the per-GPU batch size")
+    assert "evidence:" not in run.stdout and run.stdout.count("fix: ") == 1
+
+
 def test_submission_needs_the_person(slurm, kodo_home: Path, tmp_path: Path) -> None:
     user_config(kodo_home, allow_sbatch=False)
     (tmp_path / "train.sh").write_text("#!/bin/bash\ntrue\n")
@@ -177,7 +207,8 @@ def test_done_when_is_measured_from_what_the_run_reported(
         )
     done = run.of_type("session_completed")[0]
     assert (done["done_when"], done["done_met"]) == ("val_acc >= 0.9", True)
-    assert "done-when val_acc >= 0.9: met (val_acc = 0.93)" in run.stderr
+    assert done["done_verdict"] == "done-when val_acc >= 0.9: met (val_acc = 0.93)"
+    assert f"kodo: {done['done_verdict']}" in run.stderr
 
     (tmp_path / "train.sh").write_text(
         "#!/bin/bash\n#SBATCH --output=train-%j.out\n"
@@ -201,6 +232,7 @@ def test_done_when_is_measured_from_what_the_run_reported(
         )
     done = run.of_type("session_completed")[0]
     assert done["done_met"] is False  # the last value reported counts, not the best
+    assert done["done_verdict"] == "done-when val_acc >= 0.9: not met (val_acc = 0.62)"
     assert "not met (val_acc = 0.62)" in run.stderr
     bad = run_kodo(exec_args("http://127.0.0.1:9/v1", "x", "--done-when", "acc ~ 1"), cwd=tmp_path)
     assert bad.returncode == 2 and "expected METRIC OP NUMBER" in bad.stderr

@@ -178,10 +178,10 @@ def test_a_slurm_run_fails_on_the_rendezvous_is_fixed_from_the_diagnosis_and_mee
             "FAILED",
             "COMPLETED",
         )
-        waits = [r for r in run.tool_results if r["name"] == "job" and "end" in r["metadata"]]
-        assert [(w["metadata"]["state"], w["ok"]) for w in waits] == [
-            ("failed", False),
-            ("succeeded", True),
+        waits = [r for r in run.tool_results if r["title"].startswith("job wait ")]
+        assert [(w["output"].split()[:3], w["ok"]) for w in waits] == [
+            (["job", f"{first}:", "failed"], False),
+            (["job", f"{second}:", "succeeded"], True),
         ]
         # what the model saw is kodo diagnose's verdict on the ranks' real logs
         seen = session.seen[2]

@@ -25,8 +25,11 @@ import pytest
 from kodo.config import Config
 from kodo.events import (
     AssistantMessage,
+    CommandDetail,
     CommandOutput,
+    EditDetail,
     Error,
+    FileChange,
     PlanStep,
     PlanUpdated,
     TextDelta,
@@ -277,24 +280,42 @@ def console(buf: io.StringIO):
     return Console(file=buf, force_terminal=True, color_system="truecolor", width=200)
 
 
+def call_event(call_id: str, name: str, arguments: str) -> ToolCall:
+    """The call as the loop announces it: titled by its tool, from the hostile arguments."""
+    title = ToolRegistry([ShellTool(), ApplyPatchTool()]).describe(name, arguments)
+    return ToolCall(
+        call_id=call_id, name=name, arguments=arguments, title=title.text, streams=title.streams
+    )
+
+
 def hostile_events() -> list:
-    arguments = json.dumps({"command": f"echo {HOSTILE}"})
+    shell = call_event("1", "shell", json.dumps({"command": f"echo {HOSTILE}"}))
+    patch = call_event("2", "apply_patch", json.dumps({"patch": add_file(HOSTILE)}))
+    printed = [line for line in HOSTILE.splitlines() if line.strip()]
     return [
         AssistantMessage(text=f"Done. {HOSTILE}"),
-        ToolCall(call_id="1", name="shell", arguments=arguments),
+        shell,
         ToolResult(
             call_id="1",
             name="shell",
             output=f"exit code 1\nwall time: 0.01 s\noutput:\n{HOSTILE}\n",
             ok=False,
-            metadata={"exit_code": 1, "duration_s": 0.01, "command": f"echo {HOSTILE}"},
+            title=shell.title,
+            detail=CommandDetail(
+                command=f"echo {HOSTILE}",
+                exit_code=1,
+                duration_s=0.01,
+                tail=printed,
+                lines=len(printed),
+            ),
         ),
-        ToolCall(call_id="2", name="apply_patch", arguments="{}"),
+        patch,
         ToolResult(
             call_id="2",
             name="apply_patch",
             output="Success",
-            metadata={"diff": f"+++ b/a\n+{HOSTILE}\n", "files": [{"path": "a"}]},
+            title=patch.title,
+            detail=EditDetail(files=[FileChange("a", "add")], diff=f"+++ b/a\n+{HOSTILE}\n"),
         ),
         ToolResult(call_id="3", name="read_file", output=f"{HOSTILE}\n", ok=False),
         PlanUpdated(steps=[PlanStep(step=HOSTILE, status="pending")]),
@@ -320,7 +341,7 @@ def test_kodo_exec_output_shows_control_characters_as_text() -> None:
         renderer = ConsoleRenderer(console(buf))
         for event in hostile_events():
             renderer(event)
-        renderer(ToolCall(call_id="4", name="shell", arguments=json.dumps({"command": HOSTILE})))
+        renderer(call_event("4", "shell", json.dumps({"command": HOSTILE})))
         renderer(CommandOutput(call_id="4", text=HOSTILE))  # streamed: the live card's tail
         renderer.console.print(renderer._view())
 
@@ -336,7 +357,7 @@ def test_shell_output_shows_control_characters_as_text() -> None:
         for event in hostile_events():
             renderer(event)
         renderer(TextDelta(text=HOSTILE))  # the live region: streamed text, the spinner's line
-        renderer(ToolCall(call_id="4", name="shell", arguments=json.dumps({"command": HOSTILE})))
+        renderer(call_event("4", "shell", json.dumps({"command": HOSTILE})))
         renderer(CommandOutput(call_id="4", text=HOSTILE))  # streamed: the live card's tail
         renderer.console.print(renderer._view())
         fake = SimpleNamespace(

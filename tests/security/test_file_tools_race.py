@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from kodo.config import Config
+from kodo.records import to_plain
 from kodo.sandbox.local import LocalExecutor
 from kodo.tools.base import ToolContext, ToolOutput
 from kodo.tools.builtin import file_tools
@@ -57,7 +58,7 @@ def patch(*body: str) -> str:
 
 
 def seen(out: ToolOutput) -> str:
-    return out.output + json.dumps(out.metadata)
+    return out.output + json.dumps(to_plain(out.detail))
 
 
 def test_file_tools_never_follow_a_racing_symlink_swap(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kodo.config import Config
+from kodo.events import FileChange
 from kodo.records import read
 from kodo.sandbox.local import LocalExecutor
 from kodo.tools.apply_patch import ApplyPatchTool, PatchError, apply_patch
@@ -74,19 +75,32 @@ def test_add_update_delete_and_move_in_one_patch(ws: Path) -> None:
         "Success. Updated the following files:\n"
         "A pkg/new.py\nM calc.py\nD old.txt\nM renamed/name.txt"
     )
-    assert out.metadata["files"] == [
-        {"path": "pkg/new.py", "action": "add"},
-        {"path": "calc.py", "action": "update"},
-        {"path": "old.txt", "action": "delete"},
-        {"path": "name.txt", "action": "move", "to": "renamed/name.txt"},
+    assert out.detail.files == [
+        FileChange("pkg/new.py", "add"),
+        FileChange("calc.py", "update"),
+        FileChange("old.txt", "delete"),
+        FileChange("name.txt", "move", "renamed/name.txt"),
     ]
-    diff = out.metadata["diff"]
+    diff = out.detail.diff
     assert "--- /dev/null\n+++ b/pkg/new.py\n@@ -0,0 +1,2 @@\n+print('new')\n+\n" in diff
     assert (
         "--- a/calc.py\n+++ b/calc.py\n" in diff and "-    return a - b\n+    return a + b" in diff
     )
     assert "--- a/old.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n" in diff
     assert "--- a/name.txt\n+++ b/renamed/name.txt\n" in diff
+
+
+def test_a_call_is_titled_with_the_files_it_touches() -> None:
+    def title(text: str) -> str:
+        arguments = json.dumps({"patch": text})
+        return ToolRegistry([ApplyPatchTool()]).describe("apply_patch", arguments).text
+
+    sections = [f"*** Delete File: f{i}.py" for i in range(5)]
+    assert title(patch("*** Update File: a.py", "*** Move to: b.py", "@@", "-x", "+y")) == (
+        "apply_patch a.py, b.py"
+    )
+    assert title(patch(*sections)) == "apply_patch f0.py, f1.py, f2.py, 2 more"
+    assert title("not a patch") == "apply_patch"
 
 
 def test_hunks_apply_in_order_each_after_the_previous(ws: Path) -> None:

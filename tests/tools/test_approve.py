@@ -31,7 +31,7 @@ class CommandTool:
     runs: list[ToolContext] = field(default_factory=list)
 
     def approval(self, args: CommandArgs, ctx: ToolContext) -> Approval:
-        return Approval(CommandAsk(args.argv, ctx.cwd), metadata={"card": "shown"})
+        return Approval(CommandAsk(args.argv, ctx.cwd))
 
     def run(self, args: CommandArgs, ctx: ToolContext) -> ToolOutput:
         self.runs.append(ctx)
@@ -54,7 +54,6 @@ def test_a_refused_call_never_runs_and_is_asked_about_once(tmp_path: Path) -> No
     out = call(registry, context(tmp_path, approver), "command", argv=["touch", "x"])
     assert not out.ok and tool.runs == []
     assert out.output == "error: the command was refused by the person: not today"
-    assert out.metadata == {"card": "shown"}
     (request,) = approver.requests
     assert request.argv == ["touch", "x"] and not request.escalate
 
@@ -92,12 +91,13 @@ def test_always_for_a_command_holds_for_every_tool_sharing_the_gate(tmp_path: Pa
     assert len(approver.requests) == 2 and not (tmp_path / "other").exists()
 
 
-def test_a_refused_shell_command_keeps_its_card_and_its_bare_words(tmp_path: Path) -> None:
+def test_a_refused_shell_command_is_its_bare_words_and_no_card(tmp_path: Path) -> None:
+    """The call's title names the command; a card is for a command that ran."""
     approver = ScriptedApprover([("no", "not now")])
     ctx = context(tmp_path, approver)
     out = call(ToolRegistry([ShellTool()]), ctx, "shell", command="touch x")
     assert out.output == "the command was refused by the person: not now" and not out.ok
-    assert out.metadata == {"command": "touch x", "runs_code": True}
+    assert out.detail is None
 
 
 def test_the_shell_runs_nothing_without_a_decision(tmp_path: Path) -> None:

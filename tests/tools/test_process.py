@@ -38,7 +38,7 @@ def call(ctx: ToolContext, name: str, **args):
 
 def test_write_read_list_stop(ctx: ToolContext) -> None:
     started = call(ctx, "shell", command=[sys.executable, "-c", ECHO], background=True)
-    pid = started.metadata["process_id"]
+    pid = started.detail.process_id
     out = call(ctx, "process", action="write", id=pid, input="ping\n", wait_ms=3000)
     assert out.ok and "got ping" in out.output
     listed = call(ctx, "process", action="list")
@@ -52,7 +52,7 @@ def test_write_read_list_stop(ctx: ToolContext) -> None:
 
 def test_read_waits_for_new_output(ctx: ToolContext) -> None:
     script = "sleep 1.2; echo later; sleep 0.2; exit 4"  # after the start's 0.75 s wait
-    pid = call(ctx, "shell", command=script, background=True).metadata["process_id"]
+    pid = call(ctx, "shell", command=script, background=True).detail.process_id
     out = call(ctx, "process", action="read", id=pid, wait_ms=3000)
     assert "later" in out.output
     ctx.executor.get(pid).read_new(0)
@@ -80,7 +80,7 @@ def test_escalated_background_process_is_managed_too() -> None:
             with_escalated_permissions=True,
             justification="test",
         )
-        pid = started.metadata["process_id"]
+        pid = started.detail.process_id
         assert ex.get(pid) is not None and ex.get(pid) in ex.outside_sandbox().processes()
         out = call(ctx, "process", action="write", id=pid, input="pong\n", wait_ms=3000)
         assert "got pong" in out.output
@@ -98,9 +98,8 @@ def test_a_reply_written_in_pieces_comes_back_whole(ctx: ToolContext) -> None:
         "    for part in ('got', ' ', line.strip(), '\\n'):\n"
         "        sys.stdout.write(part); sys.stdout.flush(); time.sleep(0.05)\n"
     )
-    pid = call(ctx, "shell", command=[sys.executable, "-c", pieces], background=True).metadata[
-        "process_id"
-    ]
+    started = call(ctx, "shell", command=[sys.executable, "-c", pieces], background=True)
+    pid = started.detail.process_id
     out = call(ctx, "process", action="write", id=pid, input="ping\n", wait_ms=5000)
     assert out.output.endswith("got ping\n")
     call(ctx, "process", action="stop", id=pid)

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from kodo.config import Config
+from kodo.events import BackgroundDetail, CommandDetail
 from kodo.records import read
 from kodo.sandbox.approval import NO_APPROVER, ScriptedApprover, is_known_safe
 from kodo.sandbox.bwrap import BwrapExecutor
 from kodo.text import cap_middle
 from kodo.tools.base import ToolContext
 from kodo.tools.registry import ToolRegistry
-from kodo.tools.shell import ShellTool
+from kodo.tools.shell import BashTool, ShellTool
 
 
 @pytest.fixture
@@ -50,29 +51,53 @@ def call(ctx: ToolContext, tool: ShellTool | None = None, **args):
     return registry.dispatch("shell", json.dumps(args), ctx)
 
 
-def test_foreground_result_and_metadata(make_ctx) -> None:
-    out = call(make_ctx(), command="echo hello; echo oops >&2; exit 3")
+def test_foreground_result_and_its_card(make_ctx) -> None:
+    out = call(make_ctx(), command="echo hello; echo oops >&2; echo; exit 3")
     assert not out.ok
     assert out.output.startswith("exit code 3\nwall time: ")
     assert "hello\n" in out.output and "oops\n" in out.output
-    assert out.metadata["exit_code"] == 3
-    assert out.metadata["timed_out"] is False
-    assert out.metadata["command"] == "echo hello; echo oops >&2; exit 3"
-    assert out.metadata["duration_s"] >= 0
+    card = out.detail
+    assert isinstance(card, CommandDetail)
+    assert (card.exit_code, card.ended, card.timed_out) == (3, "exit code 3", False)
+    assert card.command == "echo hello; echo oops >&2; echo; exit 3"
+    assert card.duration_s >= 0 and card.runs_code and not card.outside_sandbox
+    # the command's own output, not the model's header; blank lines are not shown
+    assert sorted(card.tail) == ["hello", "oops"] and card.lines == 2
+
+
+def test_the_card_keeps_only_the_last_lines(make_ctx) -> None:
+    out = call(make_ctx(), command="seq 1 100")
+    assert out.detail.tail == [str(n) for n in range(95, 101)] and out.detail.lines == 100
+
+
+def test_a_call_describes_itself_and_says_whether_it_streams() -> None:
+    registry = ToolRegistry([ShellTool(), BashTool()])
+    titles = [
+        registry.describe("shell", json.dumps({"command": "pytest -q"})),
+        registry.describe("shell", json.dumps({"command": ["bash", "-lc", "ls"]})),
+        registry.describe("shell", json.dumps({"command": ["serve"], "background": True})),
+        registry.describe("bash", json.dumps({"command": "python3 t.py"})),
+    ]
+    assert [(t.text, t.streams) for t in titles] == [
+        ("$ pytest -q", True),
+        ("$ ls", True),
+        ("$ serve  (background)", False),
+        ("$ python3 t.py", True),
+    ]
 
 
 def test_argv_and_workdir(make_ctx, base: Path) -> None:
     (base / "ws" / "sub").mkdir()
     out = call(make_ctx(), command=["pwd"], workdir="sub")
     assert out.ok and out.output.endswith(f"{base / 'ws' / 'sub'}\n")
-    assert out.metadata["command"] == "pwd"
+    assert out.detail.command == "pwd" and not out.detail.runs_code
 
 
 def test_timeout_is_reported(make_ctx) -> None:
     out = call(make_ctx(), command=["sleep", "30"], timeout_ms=300)
     assert not out.ok
     assert "timed out after 0.3 s; the process group was killed" in out.output
-    assert out.metadata["timed_out"] is True and out.metadata["exit_code"] is None
+    assert out.detail.timed_out is True and out.detail.exit_code is None
 
 
 def test_output_is_capped_head_and_tail(make_ctx) -> None:
@@ -91,7 +116,8 @@ def test_background_returns_id_and_first_output(make_ctx) -> None:
         ctx, command=[sys.executable, "-u", "-c", "print('serving'); input()"], background=True
     )
     assert out.ok
-    pid = out.metadata["process_id"]
+    assert isinstance(out.detail, BackgroundDetail)
+    pid = out.detail.process_id
     assert f"started in the background as {pid}" in out.output
     assert "serving" in out.output
     assert ctx.executor.get(pid).poll() is None
@@ -153,7 +179,7 @@ def test_on_failure_offers_a_rerun_outside(make_ctx, base: Path) -> None:
     second = call(ctx, tool, command=f"echo hi > {target}")
     assert second.ok and target.read_text() == "hi\n"
     assert "re-ran outside it (approved)" in second.output
-    assert second.metadata["outside_sandbox"] is True
+    assert second.detail.outside_sandbox is True
     assert all(r.escalate for r in approver.requests)
     assert "failed in the sandbox" in (approver.requests[0].reason or "")
 

@@ -21,7 +21,7 @@ from kodo.cli import _is_shell, build_parser, build_shell_parser
     ],
 )
 def test_routing(argv: list[str], shell: bool) -> None:
-    assert _is_shell(argv, build_parser()) is shell
+    assert _is_shell(argv) is shell
 
 
 def test_shell_arguments() -> None:

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from kodo.events import CommandDetail, EditDetail
 from kodo.models.base import ToolCallRequest
 from kodo.tools.base import ToolOutput
 
@@ -141,10 +142,10 @@ class TaskProgress:
 
     def record(self, result: ToolOutput) -> None:
         self.acted = True
-        meta = result.metadata
-        if meta.get("files"):
+        detail = result.detail
+        if isinstance(detail, EditDetail):
             self.verified = False
-        elif result.ok and meta.get("runs_code") and not meta.get("background"):
+        elif result.ok and isinstance(detail, CommandDetail) and detail.runs_code:
             self.verified = not _NO_TESTS.search(result.output)
 
     def repeat_note(self, call: ToolCallRequest, result: ToolOutput) -> str:

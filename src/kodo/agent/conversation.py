@@ -79,11 +79,7 @@ class Conversation:
             elif isinstance(event, UserMessage):
                 conv.add_user(event.text)
             elif isinstance(event, AssistantMessage):
-                calls = [
-                    ToolCallRequest(c.call_id, c.name, c.arguments, c.from_text)
-                    for c in event.tool_calls
-                ]
-                conv.add_assistant(event.text, calls)
+                conv.add_assistant(event.text, list(event.tool_calls))
             elif isinstance(event, ToolResult):
                 conv.add_tool_result(event.call_id, event.name, event.output)
             elif isinstance(event, Compacted):

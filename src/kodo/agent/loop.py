@@ -37,13 +37,13 @@ from kodo.events import (
     SessionStatus,
     TextDelta,
     ToolCall,
-    ToolCallInfo,
+    ToolCallRequest,
     ToolResult,
     TurnCompleted,
     Usage,
     UserMessage,
 )
-from kodo.models.base import Model, ModelError, TextChunk, TokenUsage, ToolCallRequest
+from kodo.models.base import Model, ModelError, TextChunk, TokenUsage
 from kodo.models.cancel import Cancelled
 from kodo.models.retry import Restart, stream_with_retry
 from kodo.models.text_calls import parse_text_calls
@@ -69,8 +69,9 @@ class RunOutcome:
     error: str | None = None
     claimed_success: bool | None = None
     verified: bool | None = None
-    done_when: str | None = None  # ``--done-when``: the condition, and whether the run met it
+    done_when: str | None = None  # ``--done-when``: the condition, whether the run met it
     done_met: bool | None = None
+    done_verdict: str | None = None  # and the verdict line, with the value that decided
 
     @property
     def exit_code(self) -> int:
@@ -150,20 +151,7 @@ class Agent:
             if usage is not None:
                 count = len(self.conversation.messages)
                 self.meter.record(usage.input_tokens, usage.output_tokens, count)
-            self.emit(
-                AssistantMessage(
-                    text=text,
-                    tool_calls=[
-                        ToolCallInfo(
-                            call_id=c.call_id,
-                            name=c.name,
-                            arguments=c.arguments,
-                            from_text=c.from_text,
-                        )
-                        for c in calls
-                    ],
-                )
-            )
+            self.emit(AssistantMessage(text=text, tool_calls=list(calls)))
             repeated = [self._run_tool(call, progress) for call in calls]
             self.emit(TurnCompleted(turn=turn))
             if calls:
@@ -301,7 +289,16 @@ class Agent:
 
     def _run_tool(self, call: ToolCallRequest, progress: TaskProgress) -> bool:
         """Runs one call; True when it repeated an earlier call with the same output."""
-        self.emit(ToolCall(call_id=call.call_id, name=call.name, arguments=call.arguments))
+        title = self.tools.describe(call.name, call.arguments)
+        self.emit(
+            ToolCall(
+                call_id=call.call_id,
+                name=call.name,
+                arguments=call.arguments,
+                title=title.text,
+                streams=title.streams,
+            )
+        )
         self.ctx.call_id = call.call_id
         if self.cancel.is_set():  # answered, so the conversation stays well formed
             result = ToolOutput(INTERRUPTED_TOOL, ok=False)
@@ -318,7 +315,8 @@ class Agent:
                 name=call.name,
                 output=output,
                 ok=result.ok,
-                metadata=result.metadata,
+                title=title.text,
+                detail=result.detail,
             )
         )
         return bool(note)

@@ -74,7 +74,7 @@ class Session:
         config: Config,
         cwd: Path,
         session_id: str,
-        path: Path,
+        rollout: Path,
         resumed: bool,
         conversation: Conversation,
         instructions: str | None,
@@ -88,7 +88,7 @@ class Session:
         self.config = config
         self.cwd = cwd
         self.session_id = session_id
-        self.path = path
+        self.rollout = rollout  # the session file (JSONL) this session writes
         self.resumed = resumed
         self.conversation = conversation
         self.instructions = instructions
@@ -126,7 +126,7 @@ class Session:
         from kodo.session.rollout import RolloutWriter
         from kodo.tools.base import ToolContext
 
-        self.writer = RolloutWriter(self.path)
+        self.writer = RolloutWriter(self.rollout)
         self.emit(
             SessionStarted(
                 session_id=self.session_id,
@@ -196,6 +196,7 @@ class Session:
                         verified=outcome.verified,
                         done_when=outcome.done_when,
                         done_met=outcome.done_met,
+                        done_verdict=outcome.done_verdict,
                     )
                 )
                 self.writer.close()
@@ -217,11 +218,11 @@ def open_session(
     from kodo.models.factory import create_model
     from kodo.sandbox import SandboxUnavailable, create_executor
     from kodo.sandbox.login_env import LoginSnapshot
-    from kodo.session.rollout import new_session_id, new_session_path
+    from kodo.session.rollout import new_rollout_path, new_session_id
     from kodo.session.store import (
-        SessionNotFound,
-        find_session,
-        latest_session,
+        RolloutNotFound,
+        find_rollout,
+        latest_rollout,
         read_events,
         session_id_of,
     )
@@ -243,24 +244,24 @@ def open_session(
         for problem in skill_problems:
             notices(f"skipped a skill: {problem}")
         if resume:
-            path = latest_session() if resume == "--last" else find_session(resume)
+            rollout = latest_rollout() if resume == "--last" else find_rollout(resume)
             conversation = Conversation.from_events(
-                system_prompt(skills, config.profile_name), read_events(path)
+                system_prompt(skills, config.profile_name), read_events(rollout)
             )
-            session_id = session_id_of(path)
+            session_id = session_id_of(rollout)
             instructions = None
         else:
             conversation = Conversation(system_prompt(skills, config.profile_name))
             instructions = project_instructions(cwd)
             session_id = new_session_id()
-            path = new_session_path(session_id)
+            rollout = new_rollout_path(session_id)
         if config.provider_defaulted:
             notices(LOCAL_DEFAULT_NOTE.format(model=config.model))
         model = create_model(config)
         from kodo.agent import loop, toolset  # noqa: F401 - what start() needs, loaded meanwhile
 
         getattr(executor, "ready", lambda: None)()  # a sandbox that cannot start fails here
-    except (SessionNotFound, ModelError, SandboxUnavailable) as exc:
+    except (RolloutNotFound, ModelError, SandboxUnavailable) as exc:
         executor.close()
         login.close()
         notices.open(show)  # no session file to hold them: what led here is shown at least
@@ -269,7 +270,7 @@ def open_session(
         config=config,
         cwd=cwd,
         session_id=session_id,
-        path=path,
+        rollout=rollout,
         resumed=bool(resume),
         conversation=conversation,
         instructions=instructions,

@@ -93,6 +93,7 @@ class _Summary:
     input_tokens: int = 0
     output_tokens: int = 0
     done_met: bool | None = None
+    done_verdict: str | None = None
 
 
 def summarize_events(path: Path) -> _Summary:
@@ -105,21 +106,13 @@ def summarize_events(path: Path) -> _Summary:
             s.input_tokens, s.output_tokens = event.total_input_tokens, event.total_output_tokens
         elif isinstance(event, SessionCompleted):
             s.status, s.exit_code, s.error = event.status, event.exit_code, event.error
-            s.done_met = event.done_met
+            s.done_met, s.done_verdict = event.done_met, event.done_verdict
     return s
 
 
 def _tail(path: Path, limit: int = 400) -> str:
     text = path.read_text(encoding="utf-8", errors="replace").strip() if path.exists() else ""
     return text[-limit:]
-
-
-def _done_verdict(stderr: Path) -> str | None:
-    """The ``--done-when`` verdict line ``kodo exec`` printed: the session log records whether
-    the condition was met, not the value that decided it, and a report says why."""
-    text = stderr.read_text(encoding="utf-8", errors="replace") if stderr.exists() else ""
-    lines = [line.removeprefix("kodo: ") for line in text.splitlines()]
-    return next((line for line in reversed(lines) if line.startswith("done-when ")), None)
 
 
 def _keep_session_log(home: Path, dest: Path) -> None:
@@ -247,6 +240,4 @@ def _agent(
         result.error = f"kodo exited {code} without finishing: {_tail(stderr)}"
     else:
         result.status, result.error = s.status, s.error  # type: ignore[assignment]
-        result.done_met = s.done_met
-        if task.done_when:
-            result.done_verdict = _done_verdict(stderr)
+        result.done_met, result.done_verdict = s.done_met, s.done_verdict

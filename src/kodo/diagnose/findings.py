@@ -30,6 +30,7 @@ KIND_CLASS: dict[str, tuple[str, float]] = {
     "arch_error": ("version_mismatch", 0.88),
     "acs_enabled": ("p2p_hang", 0.55),
     "iface_error": ("network_interface", 0.85),
+    "gloo_iface": ("network_interface", 0.9),
     "socket_error": ("network_interface", 0.75),
     "ib_error": ("ib_transport", 0.88),
     "shm_error": ("shm_exhausted", 0.9),
@@ -320,14 +321,44 @@ def _finding(g: _Group, analysis: RankAnalysis, k8s_context: dict[str, list[Sign
         key=lambda s: (culprit_order.get(s.rank, 99) if s.rank is not None else 99, s.file, s.line),
     )
     evidence = [Evidence(file=s.file, line=s.line, text=s.text) for s in sigs[:MAX_EVIDENCE]]
+    summary, fix = _gloo_address(g) if g.cls == "network_interface" else (None, None)
     return Finding(
         class_=g.cls,
         confidence=round(min(g.confidence + 0.02 * max(min(len(g.signals) - 1, 3), 0), 0.99), 2),
-        summary=_summary(g, analysis, ordered),
+        summary=summary or _summary(g, analysis, ordered),
         ranks=ordered,
         hosts=hosts,
         evidence=evidence,
-        fixes=FIXES[g.cls],
+        fixes=[fix, *FIXES[g.cls]] if fix else FIXES[g.cls],
+    )
+
+
+def _gloo_address(g: _Group) -> tuple[str | None, str | None]:
+    """(summary, first fix) naming what gloo found no address for: the generic advice on
+    NCCL's interface does not say that GLOO_SOCKET_IFNAME names a missing one."""
+    s = next((s for s in g.signals if s.kind == "gloo_iface"), None)
+    if s is None:
+        return None, None
+    ip = "`ip -br addr` lists a host's interfaces and their addresses"
+    if "address" in s.fields:
+        return (
+            f"gloo: this host's name resolves to {s.fields['address']}, which no local "
+            "interface has",
+            f"Set GLOO_SOCKET_IFNAME to the interface gloo should use ({ip}), or make the "
+            "host's name resolve to one of its own addresses (/etc/hosts).",
+        )
+    name = s.fields["name"]
+    if s.fields.get("lookup") == "rp":
+        return (
+            f"gloo: this host's name {name} resolves to no address it can bind",
+            f"Set GLOO_SOCKET_IFNAME to the interface gloo should use ({ip}), or make {name} "
+            "resolve to one of the host's own addresses (/etc/hosts).",
+        )
+    return (
+        f"gloo: GLOO_SOCKET_IFNAME names interface {name}, which this host does not have",
+        f"Set GLOO_SOCKET_IFNAME to an interface that exists on every node, or unset it: {ip}, "
+        f"and {name} is not one of them. It takes interface names (a comma-separated list), "
+        "not NCCL_SOCKET_IFNAME's ^exclusions or prefixes.",
     )
 
 

@@ -63,12 +63,10 @@ def jobs_in(path: Path) -> list[JobStatusEvent]:
 
 def recorded_jobs(limit: int) -> list[tuple[str, JobStatusEvent]]:
     """(session id, the last event of each job) for the jobs of the ``limit`` newest sessions."""
-    from kodo.session.store import all_session_files, session_id_of
+    from kodo.session.store import all_rollouts, session_id_of
 
     return [
-        (session_id_of(path), event)
-        for path in all_session_files()[-limit:]
-        for event in jobs_in(path)
+        (session_id_of(path), event) for path in all_rollouts()[-limit:] for event in jobs_in(path)
     ]
 
 

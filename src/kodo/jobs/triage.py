@@ -44,6 +44,14 @@ def triage(status: JobStatus, logs: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def verdict_lines(text: str) -> list[str]:
+    """The diagnosis, culprit and first fix of a result that carries a ``triage``: what a person
+    reading kodo's output needs; the evidence and the other fixes are for the model."""
+    lines = text.splitlines()
+    verdict = [line for line in lines if line.startswith(("diagnosis: ", "culprit: "))]
+    return verdict + [line for line in lines if line.startswith("fix: ")][:1]
+
+
 def triage_job(backend: Backend, status: JobStatus) -> str:
     """``triage`` of a job's own logs, as far back as the diagnosis needs."""
     return triage(status, backend.logs(status.job_id, TRIAGE_TAIL_LINES))

@@ -63,6 +63,10 @@ class McpTool:
         """For the session's provider now (``/model`` may change it)."""
         return for_provider(self.info.input_schema, self._provider())
 
+    def describe(self, args: McpArguments) -> str:
+        arguments = json.dumps(args.extra, ensure_ascii=False)
+        return f"{self.info.server}.{self.info.name} {arguments[:80]}"
+
     def approval(self, args: McpArguments, ctx: ToolContext) -> Approval | None:
         """Every call runs outside the sandbox, so each is judged; one the server's schema
         refuses is not asked about (``run`` says what is wrong)."""
@@ -89,8 +93,7 @@ class McpTool:
             result = self._manager.call(self.info.server, self.info.name, arguments)
         except McpCallError as exc:
             return ToolOutput(f"error: {exc}", ok=False)
-        meta = {"mcp_server": self.info.server, "mcp_tool": self.info.name}
-        return ToolOutput(result.text, ok=not result.is_error, metadata=meta)
+        return ToolOutput(result.text, ok=not result.is_error)
 
 
 class McpToolSet:

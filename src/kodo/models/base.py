@@ -11,13 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-
-@dataclass
-class ToolCallRequest:
-    call_id: str
-    name: str
-    arguments: str  # raw JSON text as the model produced it; may be malformed
-    from_text: bool = False  # written in the reply text, not sent as a native tool call
+from kodo.events import ToolCallRequest
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from kodo.session.store import all_session_files, recent_sessions
+from kodo.session.store import all_rollouts, recent_rollouts
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,9 +18,9 @@ def run(args: argparse.Namespace) -> int:
     from kodo.ui.safe_text import visible
 
     console: Console = make_console()
-    shown = recent_sessions(args.limit, everything=args.all)
+    shown = recent_rollouts(args.limit, everything=args.all)
     if not shown:
-        if all_session_files():
+        if all_rollouts():
             console.print("No session reached the model yet (`kodo sessions --all` lists them).")
         else:
             console.print('No sessions yet. Start one with: kodo exec "your task"')

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from kodo.events import SessionStarted
-from kodo.session.store import SessionNotFound, find_session, latest_session, read_events
+from kodo.session.store import RolloutNotFound, find_rollout, latest_rollout, read_events
 
 KEYS = ("provider", "model", "base_url")
 
@@ -17,8 +17,8 @@ def recorded_model(resume: str) -> dict[str, str]:
     or ``--last``) last started with; empty when there is no such session (opening it will
     say so)."""
     try:
-        path = latest_session() if resume == "--last" else find_session(resume)
-    except SessionNotFound:
+        path = latest_rollout() if resume == "--last" else find_rollout(resume)
+    except RolloutNotFound:
         return {}
     starts = [e for e in read_events(path) if isinstance(e, SessionStarted)]
     if not starts:

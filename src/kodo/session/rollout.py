@@ -1,5 +1,6 @@
-"""Session files: one JSON event per line, appended and flushed as each event happens, so a
-session killed with SIGKILL still leaves every event it had emitted, readable."""
+"""Rollouts: the file a session is recorded in, one JSON event per line, appended and flushed
+as each event happens, so a session killed with SIGKILL still leaves every event it had emitted,
+readable. They live under ``$KODO_HOME/sessions``, the name people know from ``kodo sessions``."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from kodo.config import kodo_home
 from kodo.events import CommandOutput, Event, TextDelta, to_json
 
 
-def sessions_dir() -> Path:
+def rollouts_dir() -> Path:
     return kodo_home() / "sessions"
 
 
-def new_session_path(session_id: str, now: datetime | None = None) -> Path:
+def new_rollout_path(session_id: str, now: datetime | None = None) -> Path:
     now = now or datetime.now(UTC)
     stamp = now.strftime("%Y-%m-%dT%H-%M-%S.%f")
-    return sessions_dir() / now.strftime("%Y/%m/%d") / f"{stamp}-{session_id}.jsonl"
+    return rollouts_dir() / now.strftime("%Y/%m/%d") / f"{stamp}-{session_id}.jsonl"
 
 
 def new_session_id() -> str:

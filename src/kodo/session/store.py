@@ -1,4 +1,5 @@
-"""Finding and reading recorded sessions: by id (or a unique prefix of it), or the latest."""
+"""Finding and reading rollouts, the JSONL files sessions are recorded in: by session id (or a
+unique prefix of it), or the latest."""
 
 from __future__ import annotations
 
@@ -14,15 +15,15 @@ from kodo.events import (
     UserMessage,
     parse_event,
 )
-from kodo.session.rollout import sessions_dir
+from kodo.session.rollout import rollouts_dir
 
 
-class SessionNotFound(Exception):
+class RolloutNotFound(Exception):
     pass
 
 
 @dataclass
-class SessionSummary:
+class RolloutSummary:
     session_id: str
     path: Path
     started: float
@@ -53,8 +54,8 @@ def events_in(lines: Iterable[str]) -> list[Event]:
     return events
 
 
-def all_session_files() -> list[Path]:
-    root = sessions_dir()
+def all_rollouts() -> list[Path]:
+    root = rollouts_dir()
     if not root.is_dir():
         return []
     return sorted(root.glob("*/*/*/*.jsonl"), key=lambda p: p.name)
@@ -65,28 +66,28 @@ def session_id_of(path: Path) -> str:
     return path.stem[-36:]
 
 
-def find_session(id_or_prefix: str) -> Path:
-    matches = [p for p in all_session_files() if session_id_of(p).startswith(id_or_prefix)]
+def find_rollout(id_or_prefix: str) -> Path:
+    matches = [p for p in all_rollouts() if session_id_of(p).startswith(id_or_prefix)]
     if not matches:
-        raise SessionNotFound(f"no session with id {id_or_prefix!r} (see `kodo sessions`)")
+        raise RolloutNotFound(f"no session with id {id_or_prefix!r} (see `kodo sessions`)")
     if len({session_id_of(p) for p in matches}) > 1:
-        raise SessionNotFound(f"session id prefix {id_or_prefix!r} is ambiguous; give more of it")
+        raise RolloutNotFound(f"session id prefix {id_or_prefix!r} is ambiguous; give more of it")
     return matches[-1]
 
 
-def latest_session() -> Path:
-    files = all_session_files()
+def latest_rollout() -> Path:
+    files = all_rollouts()
     if not files:
-        raise SessionNotFound("no recorded sessions yet")
+        raise RolloutNotFound("no recorded sessions yet")
     return files[-1]
 
 
-def summarize(path: Path) -> SessionSummary:
+def summarize(path: Path) -> RolloutSummary:
     events = read_events(path)
     start = next((e for e in events if isinstance(e, SessionStarted)), None)
     prompt = next((e.text for e in events if isinstance(e, UserMessage) and e.kind == "prompt"), "")
     done = [e for e in events if isinstance(e, SessionCompleted)]
-    return SessionSummary(
+    return RolloutSummary(
         session_id=session_id_of(path),
         path=path,
         started=start.ts if start else path.stat().st_mtime,
@@ -98,11 +99,11 @@ def summarize(path: Path) -> SessionSummary:
     )
 
 
-def recent_sessions(limit: int, *, everything: bool = False) -> list[SessionSummary]:
+def recent_rollouts(limit: int, *, everything: bool = False) -> list[RolloutSummary]:
     """The newest ``limit`` sessions, newest first; unless ``everything``, only those the model
     answered (one that failed before that holds nothing to come back to)."""
-    found: list[SessionSummary] = []
-    for path in reversed(all_session_files()):
+    found: list[RolloutSummary] = []
+    for path in reversed(all_rollouts()):
         if len(found) >= limit:
             break
         summary = summarize(path)

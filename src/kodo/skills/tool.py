@@ -26,6 +26,9 @@ class LoadSkillTool:
     def __init__(self, skills: list[Skill]) -> None:
         self.skills = {s.name: s for s in skills}
 
+    def describe(self, args: LoadSkillArgs) -> str:
+        return f"load_skill {args.name}"
+
     def run(self, args: LoadSkillArgs, ctx: ToolContext) -> ToolOutput:
         skill = self.skills.get(args.name)
         if skill is None:
@@ -40,4 +43,4 @@ class LoadSkillTool:
         if files:
             text += "\n\nFiles of this skill (read them with read_file when needed):\n"
             text += "\n".join(f"- {p}" for p in files)
-        return ToolOutput(text, metadata={"skill": skill.name})
+        return ToolOutput(text)

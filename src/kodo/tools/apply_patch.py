@@ -18,9 +18,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from kodo.config import Config
+from kodo.events import EditDetail, FileChange
 from kodo.records import spec
 from kodo.sandbox.approval import EditAsk, edit_guard
 from kodo.tools.base import Approval, ToolContext, ToolOutput
@@ -38,22 +39,9 @@ from kodo.tools.patch_match import Finder, abbreviated, nearest
 
 __all__ = ["ApplyPatchTool", "FileChange", "PatchError", "PatchResult", "apply_patch", "cli_run"]
 
-Action = Literal["add", "update", "delete", "move"]
 _LETTER = {"add": "A", "update": "M", "delete": "D", "move": "M"}
+SHOWN_PATHS = 3  # in a call's title
 _RETRY = "Nothing was changed. Re-read the file (read_file) and retry with lines copied exactly."
-
-
-@dataclass
-class FileChange:
-    path: str
-    action: Action
-    to: str | None = None
-
-    def as_dict(self) -> dict[str, str]:
-        out = {"path": self.path, "action": self.action}
-        if self.to is not None:
-            out["to"] = self.to
-        return out
 
 
 @dataclass
@@ -480,8 +468,7 @@ def read_only_refusal(tool: str) -> ToolOutput:
 
 
 def patch_output(result: PatchResult) -> ToolOutput:
-    files = [c.as_dict() for c in result.changes]
-    return ToolOutput(result.summary, metadata={"diff": result.diff, "files": files})
+    return ToolOutput(result.summary, detail=EditDetail(files=result.changes, diff=result.diff))
 
 
 @dataclass(kw_only=True)
@@ -511,6 +498,12 @@ class ApplyPatchTool:
         "delete it first in the same patch."
     )
     Args: ClassVar[type] = ApplyPatchArgs
+
+    def describe(self, args: ApplyPatchArgs) -> str:
+        paths = list(dict.fromkeys(patch_paths(args.patch)))
+        if len(paths) > SHOWN_PATHS:
+            paths = [*paths[:SHOWN_PATHS], f"{len(paths) - SHOWN_PATHS} more"]
+        return f"apply_patch {', '.join(paths)}" if paths else "apply_patch"
 
     def approval(self, args: ApplyPatchArgs, ctx: ToolContext) -> Approval | None:
         """Nothing to ask about in a read-only session or for a malformed patch (no paths):

@@ -28,5 +28,5 @@ def approve(tool: Tool, args: Any, ctx: ToolContext) -> ToolContext | ToolOutput
     decision = gate_for(ctx).decide(approval.ask, ctx.cwd)
     if not decision.run:
         text = f"{approval.prefix}{decision.message or 'refused'}"
-        return ToolOutput(text, ok=False, metadata=approval.metadata)
+        return ToolOutput(text, ok=False)
     return replace(ctx, approved=decision)

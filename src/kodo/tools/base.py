@@ -1,5 +1,7 @@
 """What a tool is: typed arguments (a record, ``kodo.records``, which also gives the JSON schema
-the model sees), a description, and a ``run`` that returns text for the model.
+the model sees), a description, ``describe`` (one line about a call, for people) and a ``run``
+that returns text for the model with, where people are shown more (a command's card, a diff), a
+typed ``detail`` beside it: renderers read that, never the text.
 
 Tools never raise to the loop: the registry turns argument errors and exceptions into error
 results the model can read and act on.
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from kodo.config import Config
-    from kodo.events import Event
+    from kodo.events import Event, ToolDetail
     from kodo.sandbox.approval import ApprovalGate, Ask, Decision
     from kodo.sandbox.base import Approver, Executor
 
@@ -30,16 +32,24 @@ if TYPE_CHECKING:
 class ToolOutput:
     output: str
     ok: bool = True
-    metadata: dict[str, Any] = field(default_factory=dict)
+    detail: ToolDetail | None = None
+
+
+@dataclass(frozen=True)
+class CallTitle:
+    """How a call is shown: the tool's one line (``describe``), and whether its output streams
+    while it runs (a foreground command: ``streams``)."""
+
+    text: str
+    streams: bool = False
 
 
 @dataclass
 class Approval:
-    """What a call needs approved before it runs, and what its result carries when refused:
-    the gate's words after ``prefix``, with ``metadata`` (the shell's command card)."""
+    """What a call needs approved before it runs; refused, its result is the gate's words after
+    ``prefix``."""
 
     ask: Ask
-    metadata: dict[str, Any] = field(default_factory=dict)
     prefix: str = "error: "
 
 
@@ -63,6 +73,12 @@ class Tool(Protocol):
     name: ClassVar[str]
     description: ClassVar[str]
     Args: ClassVar[type]  # a dataclass read with kodo.records
+
+    def describe(self, args: Any) -> str:
+        """One line about a call, for people ("$ pytest -q", "read_file src/app.py"); "" when
+        the tool's own event shows it. A tool whose output streams while it runs also has
+        ``streams(args) -> bool``."""
+        ...
 
     def run(self, args: Any, ctx: ToolContext) -> ToolOutput: ...
 

@@ -27,6 +27,9 @@ class DiagnoseTool:
     )
     Args: ClassVar[type] = DiagnoseArgs
 
+    def describe(self, args: DiagnoseArgs) -> str:
+        return f"diagnose {' '.join(args.paths)}"
+
     def run(self, args: DiagnoseArgs, ctx: ToolContext) -> ToolOutput:
         from kodo.diagnose import InputError, diagnose_paths
 
@@ -35,7 +38,4 @@ class DiagnoseTool:
             diagnosis = diagnose_paths(paths)
         except InputError as exc:
             return ToolOutput(f"error: {exc}", ok=False)
-        top = diagnosis.findings[0]
-        return ToolOutput(
-            diagnosis.to_json(), metadata={"class": top.class_, "confidence": top.confidence}
-        )
+        return ToolOutput(diagnosis.to_json())

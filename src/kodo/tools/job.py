@@ -58,6 +58,11 @@ class JobTool:
         self.heartbeat_s = heartbeat_s
         self.submitted: dict[str, tuple[str, Path]] = {}  # job id -> (cluster, working dir)
 
+    def describe(self, args: JobArgs) -> str:
+        what = args.target if args.action == "submit" else args.job_id
+        on = f"on {args.cluster}" if args.cluster else None
+        return " ".join(word for word in ("job", args.action, what, on) if word)
+
     def approval(self, args: JobArgs, ctx: ToolContext) -> Approval | None:
         """Submitting and cancelling, in the cluster client's words; nothing else, nor a call
         that names no cluster, target or job (``run`` says what is missing)."""
@@ -111,12 +116,12 @@ class JobTool:
         job_id = args.job_id
         if args.action == "status":
             status = backend.status(job_id)
-            return ToolOutput(status.line(), metadata={"job_id": job_id, "state": status.state})
+            return ToolOutput(status.line())
         if args.action == "logs":
             return ToolOutput(_show_logs(backend.logs(job_id, args.tail)) or "(no logs yet)")
         if args.action == "cancel":
             backend.cancel(job_id)
-            return ToolOutput(f"job {job_id}: cancel requested", metadata={"job_id": job_id})
+            return ToolOutput(f"job {job_id}: cancel requested")
         return self._wait(args, ctx, name, backend)
 
     def _submit(self, args: JobArgs, ctx: ToolContext, name: str, backend) -> ToolOutput:
@@ -128,13 +133,13 @@ class JobTool:
         self.submitted[job_id] = (name, ctx.cwd)
         ctx.emit(JobEvent(cluster=name, job_id=job_id, state="submitted", workdir=str(ctx.cwd)))
         return ToolOutput(
-            f"submitted job {job_id} to {name}. Use action wait to wait for it (no turns spent).",
-            metadata={"job_id": job_id, "cluster": name},
+            f"submitted job {job_id} to {name}. Use action wait to wait for it (no turns spent)."
         )
 
     def _wait(self, args: JobArgs, ctx: ToolContext, name: str, backend) -> ToolOutput:
+        from kodo.events import JobDetail
         from kodo.events import JobStatus as JobEvent
-        from kodo.jobs.triage import triage_job
+        from kodo.jobs.triage import triage_job, verdict_lines
         from kodo.jobs.wait import wait_for
 
         job_id = args.job_id or ""
@@ -177,10 +182,12 @@ class JobTool:
         )
         text = result.line()
         status = result.status
+        detail = JobDetail(cluster=name, job_id=job_id, state=status.state)
         if status.failed:
-            text += "\n" + triage_job(backend, status)
-        meta = {"job_id": job_id, "state": status.state, "end": result.end}
-        return ToolOutput(text, ok=not status.failed, metadata=meta)
+            diagnosis = triage_job(backend, status)
+            text += "\n" + diagnosis
+            detail.verdict = verdict_lines(diagnosis)
+        return ToolOutput(text, ok=not status.failed, detail=detail)
 
     def _list(self, ctx: ToolContext) -> ToolOutput:
         if not self.submitted:

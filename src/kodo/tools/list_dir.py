@@ -94,6 +94,9 @@ class ListDirTool:
     )
     Args: ClassVar[type] = ListDirArgs
 
+    def describe(self, args: ListDirArgs) -> str:
+        return f"list_dir {args.path}"
+
     def run(self, args: ListDirArgs, ctx: ToolContext) -> ToolOutput:
         path = resolve_path(ctx, args.path)
         target = real(path)
@@ -127,6 +130,4 @@ class ListDirTool:
         if listing.skipped:
             names = ", ".join(f"{n}/" for n in sorted(listing.skipped))
             lines.append(f"[not listed: {names}]")
-        return ToolOutput(
-            "\n".join(lines), metadata={"entries": listing.total, "left_out": left_out}
-        )
+        return ToolOutput("\n".join(lines))

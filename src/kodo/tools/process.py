@@ -26,6 +26,9 @@ class ProcessTool:
     )
     Args: ClassVar[type] = ProcessArgs
 
+    def describe(self, args: ProcessArgs) -> str:
+        return " ".join(word for word in ("process", args.action, args.id) if word)
+
     def run(self, args: ProcessArgs, ctx: ToolContext) -> ToolOutput:
         if args.action == "list":
             handles = ctx.executor.processes()
@@ -38,7 +41,6 @@ class ProcessTool:
         handle = ctx.executor.get(args.id)
         if handle is None:
             return ToolOutput(f"error: no background process {args.id!r}.", ok=False)
-        meta = {"id": handle.id}
         if args.action == "write":
             if args.input is None:
                 return ToolOutput("error: action write needs input.", ok=False)
@@ -52,6 +54,4 @@ class ProcessTool:
             output = handle.read_new()
         else:
             output = handle.read_new(args.wait_ms / 1000)
-        status = handle.status()
-        meta["status"] = status
-        return ToolOutput(f"{handle.id}: {status}\n{output or '(no new output)'}", metadata=meta)
+        return ToolOutput(f"{handle.id}: {handle.status()}\n{output or '(no new output)'}")

@@ -68,6 +68,9 @@ class ReadFileTool:
     )
     Args: ClassVar[type] = ReadFileArgs
 
+    def describe(self, args: ReadFileArgs) -> str:
+        return f"read_file {args.path}"
+
     def run(self, args: ReadFileArgs, ctx: ToolContext) -> ToolOutput:
         path = resolve_path(ctx, args.path)
         target = real(path)
@@ -88,13 +91,13 @@ class ReadFileTool:
             return ToolOutput(f"error: {args.path} is a directory; use list_dir.", ok=False)
         with open(fd, "rb") as f:
             try:
-                return self._read(f, str(path), args, ctx)
+                return self._read(f, args, ctx)
             except OSError as exc:  # a FIFO or device put there cannot seek, for one
                 reason = exc.strerror or exc
                 return ToolOutput(f"error: cannot read {args.path}: {reason}.", ok=False)
 
     @staticmethod
-    def _read(f: BinaryIO, path: str, args: ReadFileArgs, ctx: ToolContext) -> ToolOutput:
+    def _read(f: BinaryIO, args: ReadFileArgs, ctx: ToolContext) -> ToolOutput:
         first = args.offset or 1
         limit = args.limit or DEFAULT_LIMIT
         max_bytes = ctx.config.tool_output_max_bytes
@@ -108,14 +111,12 @@ class ReadFileTool:
             )
         f.seek(0)
         lines, total = _page(f, first, limit, max(max_bytes - _NOTE_RESERVE, 1))
-        meta = {"path": path, "total_lines": total}
         if total == 0:
-            return ToolOutput(f"({args.path} is empty)", metadata=meta)
+            return ToolOutput(f"({args.path} is empty)")
         if first > total:
             return ToolOutput(
                 f"error: offset {first} is past the end of {args.path}, which has {total} lines.",
                 ok=False,
-                metadata=meta,
             )
         last = first + len(lines) - 1
         if last < total:
@@ -125,5 +126,4 @@ class ReadFileTool:
             )
         else:
             note = f"[lines {first}-{last} of {total}; end of file]"
-        text = "\n".join([*lines, note])
-        return ToolOutput(text, metadata=meta)
+        return ToolOutput("\n".join([*lines, note]))

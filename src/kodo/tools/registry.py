@@ -6,7 +6,8 @@ A tool whose schema comes from elsewhere (an MCP server's tools) sets ``paramete
 model then sees that schema instead of one built from ``Args``. Tools that come and go during a
 session (an MCP server's list changes) come from an attached ``ToolSource``, asked before each
 use of the registry. Between validating a call's arguments and running it, the one approval
-step (``tools/approve.py``) asks the session's gate about whatever the tool declares."""
+step (``tools/approve.py``) asks the session's gate about whatever the tool declares. Each tool
+describes its own calls (``describe``), so no renderer needs to know any tool's arguments."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 from kodo.models.base import ToolSpec
 from kodo.records import RecordError, json_schema, read
 from kodo.tools.approve import approve
-from kodo.tools.base import Tool, ToolContext, ToolOutput
+from kodo.tools.base import CallTitle, Tool, ToolContext, ToolOutput
 
 _ARGS_SCHEMAS: dict[type, dict[str, Any]] = {}  # built once per argument class
 
@@ -80,6 +81,24 @@ class ToolRegistry:
             else ""
         )
         return f"error: unknown tool {name!r}. The tools are: {known}.{how}"
+
+    def describe(self, name: str, raw_arguments: str) -> CallTitle:
+        """How a call is shown, in its tool's words; a call no tool can describe (unknown,
+        malformed, invalid arguments) is its name and the start of its arguments."""
+        self._refresh()
+        tool = self._tools.get(name)
+        try:
+            data = json.loads(raw_arguments) if raw_arguments.strip() else {}
+        except json.JSONDecodeError:
+            return CallTitle(f"{name} (malformed arguments)")
+        if tool is not None and isinstance(data, dict):
+            try:
+                args: Any = read(tool.Args, data)
+                streams = getattr(tool, "streams", None)
+                return CallTitle(tool.describe(args), streams is not None and streams(args))
+            except Exception:  # invalid arguments, or a tool's bug: the call still gets a title
+                pass
+        return CallTitle(f"{name} {raw_arguments[:80]}")
 
     def dispatch(self, name: str, raw_arguments: str, ctx: ToolContext) -> ToolOutput:
         self._refresh()

@@ -78,7 +78,6 @@ class _Root:
 
 @dataclass
 class _Found:
-    engine: str
     matches: list[str] = field(default_factory=list)
     more: bool = False
     timed_out: bool = False
@@ -245,7 +244,7 @@ def _glob_matches(glob: str, rel: str) -> bool:
 def _run_python(
     regex: re.Pattern[str], args: SearchArgs, root: _Root, hidden: HiddenPaths
 ) -> _Found:
-    found = _Found("python")
+    found = _Found()
     collect = _Collector(found, args.max_results)
     deadline = time.monotonic() + TIMEOUT_S
     if root.what == ".":
@@ -284,6 +283,9 @@ class SearchTool:
     def __init__(self, use_rg: bool = True) -> None:
         self.use_rg = use_rg
 
+    def describe(self, args: SearchArgs) -> str:
+        return f"search {args.pattern!r} in {args.path}"
+
     def run(self, args: SearchArgs, ctx: ToolContext) -> ToolOutput:
         path = resolve_path(ctx, args.path)
         target = real(path)
@@ -311,7 +313,7 @@ class SearchTool:
         rg = shutil.which("rg") if self.use_rg else None
         found: _Found | None = None
         if rg:
-            found = _Found("rg")
+            found = _Found()
             code = _run_rg(rg, args, root, _Reread(root, hidden), found)
             if code == 2 and not found.matches:
                 if not any("regex parse error" in p for p in found.problems):
@@ -333,7 +335,6 @@ class SearchTool:
 
     @staticmethod
     def _report(args: SearchArgs, found: _Found, ctx: ToolContext) -> ToolOutput:
-        meta = {"matches": len(found.matches), "engine": found.engine, "truncated": found.more}
         where = args.path + (f" (files matching {args.glob})" if args.glob else "")
         lines = list(found.matches) or [f"no matches for {args.pattern!r} in {where}"]
         if found.more:
@@ -349,4 +350,4 @@ class SearchTool:
         if found.problems:
             shown = "; ".join(found.problems[:3])
             lines.append(f"[some files could not be searched: {shown}]")
-        return ToolOutput("\n".join(lines), metadata=meta)
+        return ToolOutput("\n".join(lines))

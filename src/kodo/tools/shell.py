@@ -7,8 +7,9 @@ import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from kodo.events import BackgroundDetail, CommandDetail
 from kodo.records import spec
 from kodo.sandbox.approval import CommandAsk, gate_for, inspects_only
 from kodo.sandbox.background import describe_exit
@@ -19,6 +20,8 @@ from kodo.tools.base import Approval, ToolContext, ToolOutput, resolve_path
 from kodo.tools.live_output import LiveOutput
 
 BACKGROUND_WAIT_S = 0.75  # how long a background start waits for first output
+TAIL_LINES = 6  # the output lines a command's card can show (kodo exec shows 6, the shell 4)
+TAIL_LINE_CHARS = 1000
 
 
 @dataclass(kw_only=True)
@@ -49,11 +52,22 @@ def display(argv: list[str]) -> str:
     return script if script is not None else shlex.join(argv)
 
 
-def _card(argv: list[str]) -> dict[str, Any]:
-    """The result's metadata, refused or not. A command that does more than look at the
-    workspace runs code: after the last edit, its success is the check the session's final
-    status reports."""
-    return {"command": display(argv), "runs_code": not inspects_only(argv)}
+def _card(argv: list[str], result: ExecResult, outside: bool) -> CommandDetail:
+    """What the command's card shows: how it ended and the last lines of its own output, not
+    the header the model reads. A command that does more than look at the workspace runs code:
+    after the last edit, its success is the check the session's final status reports."""
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    return CommandDetail(
+        command=display(argv),
+        exit_code=result.exit_code,
+        ended=status_line(result),
+        duration_s=round(result.duration_s, 3),
+        timed_out=result.timed_out,
+        outside_sandbox=outside,
+        runs_code=not inspects_only(argv),
+        tail=[line[:TAIL_LINE_CHARS] for line in lines[-TAIL_LINES:]],
+        lines=len(lines),
+    )
 
 
 def _workdir(args: ShellArgs, ctx: ToolContext) -> Path:
@@ -114,6 +128,13 @@ class ShellTool:
     )
     Args: ClassVar[type] = ShellArgs
 
+    def describe(self, args: ShellArgs) -> str:
+        shown = f"$ {display(to_argv(args.command))}"
+        return f"{shown}  (background)" if args.background else shown
+
+    def streams(self, args: ShellArgs) -> bool:
+        return not args.background
+
     def approval(self, args: ShellArgs, ctx: ToolContext) -> Approval | None:
         """Every command that can run is judged (rules apply under every policy); one that
         cannot (empty, no such workdir) is not asked about, and ``run`` says why."""
@@ -122,7 +143,7 @@ class ShellTool:
         if not argv or not cwd.is_dir():
             return None
         ask = CommandAsk(argv, cwd, args.with_escalated_permissions, args.justification)
-        return Approval(ask, metadata=_card(argv), prefix="")
+        return Approval(ask, prefix="")
 
     def run(self, args: ShellArgs, ctx: ToolContext) -> ToolOutput:
         argv = to_argv(args.command)
@@ -134,10 +155,9 @@ class ShellTool:
         decision = ctx.approved
         if decision is None:  # the workdir appeared after the approval step passed it over
             return ToolOutput("error: the command was not approved; send it again.", ok=False)
-        meta = _card(argv)
         executor = ctx.executor.outside_sandbox() if decision.outside else ctx.executor
         if args.background:
-            return self._background(executor, argv, cwd, meta)
+            return self._background(executor, argv, cwd)
         timeout_s = (args.timeout_ms or ctx.config.shell_timeout_ms) / 1000
         result = self._foreground(executor, argv, cwd, timeout_s, ctx)
         prefix = "ran outside the sandbox (approved)\n" if decision.outside else ""
@@ -155,16 +175,11 @@ class ShellTool:
                 offline = False
             elif retry.message and (gate.policy == "on-failure" or offline):
                 prefix = f"not re-run outside the sandbox: {retry.message}\n"
-        meta.update(
-            exit_code=result.exit_code,
-            duration_s=round(result.duration_s, 3),
-            timed_out=result.timed_out,
-            outside_sandbox=decision.outside or prefix.startswith("failed in"),
-        )
+        detail = _card(argv, result, decision.outside or prefix.startswith("failed in"))
         text = format_result(result, prefix)
         if offline:
             text += f"\nnote from kodo: {network_hint(ctx.config)}"
-        return ToolOutput(text, ok=failure_of(result) is None, metadata=meta)
+        return ToolOutput(text, ok=failure_of(result) is None, detail=detail)
 
     @staticmethod
     def _foreground(
@@ -184,19 +199,19 @@ class ShellTool:
         return result
 
     @staticmethod
-    def _background(executor: Executor, argv: list[str], cwd: Path, meta: dict) -> ToolOutput:
+    def _background(executor: Executor, argv: list[str], cwd: Path) -> ToolOutput:
         handle = executor.start(argv, cwd=cwd)
         deadline = time.monotonic() + BACKGROUND_WAIT_S
         output = handle.read_new(BACKGROUND_WAIT_S)
         while not output and handle.poll() is None and time.monotonic() < deadline:
             output = handle.read_new(deadline - time.monotonic())
-        meta.update(process_id=handle.id, background=True)
+        detail = BackgroundDetail(command=display(argv), process_id=handle.id)
         text = (
             f"started in the background as {handle.id} ({handle.status()})\nfirst output:\n{output}"
             if output
             else f"started in the background as {handle.id} ({handle.status()}); no output yet"
         )
-        return ToolOutput(text, ok=handle.poll() in (None, 0), metadata=meta)
+        return ToolOutput(text, ok=handle.poll() in (None, 0), detail=detail)
 
 
 @dataclass(kw_only=True)
@@ -213,6 +228,12 @@ class BashTool(ShellTool):
         "output. Use it to run scripts and tests and to look at files (cat, ls)."
     )
     Args: ClassVar[type] = BashArgs
+
+    def describe(self, args: ShellArgs | BashArgs) -> str:
+        return f"$ {args.command}" if isinstance(args, BashArgs) else super().describe(args)
+
+    def streams(self, args: ShellArgs | BashArgs) -> bool:
+        return isinstance(args, BashArgs) or super().streams(args)
 
     def approval(self, args: ShellArgs | BashArgs, ctx: ToolContext) -> Approval | None:
         shell = _as_shell(args)

@@ -26,6 +26,10 @@ class UpdatePlanTool:
     )
     Args: ClassVar[type] = UpdatePlanArgs
 
+    def describe(self, args: UpdatePlanArgs) -> str:
+        """Nothing: the plan_updated event shows the plan."""
+        return ""
+
     def run(self, args: UpdatePlanArgs, ctx: ToolContext) -> ToolOutput:
         active = [s for s in args.plan if s.status == "in_progress"]
         if len(active) > 1:

@@ -29,6 +29,9 @@ class WriteFileTool:
     )
     Args: ClassVar[type] = WriteFileArgs
 
+    def describe(self, args: WriteFileArgs) -> str:
+        return f"write_file {args.path}"
+
     def approval(self, args: WriteFileArgs, ctx: ToolContext) -> Approval | None:
         """The whole new content, shown as added lines; nothing to ask in a read-only session,
         which ``run`` refuses."""

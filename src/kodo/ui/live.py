@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 from kodo.config import cost_of
 from kodo.events import (
     AssistantMessage,
+    CommandDetail,
     CommandOutput,
     Compacted,
+    EditDetail,
     Error,
     Event,
+    JobDetail,
     JobStatus,
     Notice,
     PlanStep,
@@ -33,13 +36,12 @@ from kodo.events import (
 )
 from kodo.ui.render import (
     PLAN_MARKS,
-    command_output_lines,
-    describe_call,
+    call_title,
+    command_status,
     job_line,
     job_waiting,
     print_diff,
     print_markdown,
-    runs_in_foreground,
 )
 from kodo.ui.running import RunningCommand, clock
 from kodo.ui.safe_text import markup_safe, visible
@@ -71,7 +73,6 @@ class ShellRenderer:
         self._spinner: Spinner | None = None  # one instance, so its frames advance
         self._running: RunningCommand | None = None
         self._job: JobStatus | None = None  # a job tool's wait in progress
-        self._calls: dict[str, ToolCall] = {}
 
     # -- turn lifecycle (main thread) --
 
@@ -164,9 +165,8 @@ class ShellRenderer:
                 self._markdown(event.text)
             self._set_activity("thinking")
         elif isinstance(event, ToolCall):
-            self._calls[event.call_id] = event
-            self._set_activity(describe_call(event.name, event.arguments))
-            if runs_in_foreground(event.name, event.arguments):
+            self._set_activity(call_title(event) or event.name)
+            if event.streams:
                 self._running = RunningCommand(event.call_id, self._activity)
         elif isinstance(event, CommandOutput):
             running = self._running
@@ -214,49 +214,39 @@ class ShellRenderer:
 
     def _tool_result(self, event: ToolResult) -> None:
         c = self.console
-        call = self._calls.pop(event.call_id, None)
-        title = describe_call(event.name, call.arguments) if call else event.name
-        meta = event.metadata
-        if event.name == "update_plan":
+        title = call_title(event)
+        if not title:  # its own event showed it (update_plan's plan)
             return
+        detail = event.detail
         c.print()
-        if event.ok and meta.get("files"):
+        if event.ok and isinstance(detail, EditDetail):
             c.print(f"[bold]{markup_safe(title)}[/]", highlight=False)
-            print_diff(c, meta.get("diff") or event.output)
+            print_diff(c, detail.diff)
             return
-        if "exit_code" in meta:
-            self._command_card(event, title)
+        if isinstance(detail, CommandDetail):
+            self._command_card(event, title, detail)
             return
         self.last_output = event.output
         mark = "[green]✓[/]" if event.ok else "[red]✗[/]"
         first = event.output.strip().splitlines()[0] if event.output.strip() else ""
-        detail = "" if event.ok else f" [red]{markup_safe(first[:120])}[/]"
-        c.print(f"[cyan]{markup_safe(title)}[/] {mark}{detail}", highlight=False)
+        why = "" if event.ok else f" [red]{markup_safe(first[:120])}[/]"
+        c.print(f"[cyan]{markup_safe(title)}[/] {mark}{why}", highlight=False)
+        if isinstance(detail, JobDetail):  # a failed job comes back diagnosed
+            for line in detail.verdict:
+                c.print(f"  │ {visible(line)}", style="dim", highlight=False, markup=False)
 
-    def _command_card(self, event: ToolResult, title: str) -> None:
-        """Command, exit status, duration and the last lines of output; /last shows it all."""
+    def _command_card(self, event: ToolResult, title: str, detail: CommandDetail) -> None:
+        """Command, how it ended, duration and the last lines of output; /last shows it all."""
         c = self.console
-        meta = event.metadata
         self.last_output = event.output
-        head = event.output.partition("\noutput:\n")[0]
-        code = meta.get("exit_code")
-        if meta.get("timed_out"):
-            status = "timed out"
-        elif code is None:
-            status = head.splitlines()[0] if head else "did not finish"
-        else:
-            status = f"exit {code}"
-        if meta.get("command"):
-            title = f"$ {meta['command']}"
         c.print(f"[cyan]{markup_safe(title)}[/]", highlight=False)
-        lines = command_output_lines(event.output)
-        for line in lines[-CARD_TAIL_LINES:]:
+        for line in detail.tail[-CARD_TAIL_LINES:]:
             c.print(f"  │ {visible(line)}", style="dim", highlight=False, markup=False)
-        hidden = len(lines) - CARD_TAIL_LINES
+        hidden = detail.lines - CARD_TAIL_LINES
         more = f" · {hidden} more lines (/last)" if hidden > 0 else ""
-        mark = "[green]✓[/]" if code == 0 else "[red]✗[/]"
-        duration = meta.get("duration_s", 0.0)
-        c.print(f"  {mark} [dim]{markup_safe(status)} · {duration:.2f}s{more}[/]", highlight=False)
+        mark = "[green]✓[/]" if detail.exit_code == 0 else "[red]✗[/]"
+        status = markup_safe(command_status(detail))
+        c.print(f"  {mark} [dim]{status} · {detail.duration_s:.2f}s{more}[/]", highlight=False)
 
     def _view(self) -> RenderableType:
         from rich.console import Group

@@ -9,18 +9,20 @@ Text from the model, commands and files goes through ``safe_text``.
 
 from __future__ import annotations
 
-import json
-import shlex
 import sys
 import time
 from typing import TYPE_CHECKING
 
 from kodo.events import (
     AssistantMessage,
+    BackgroundDetail,
+    CommandDetail,
     CommandOutput,
     Compacted,
+    EditDetail,
     Error,
     Event,
+    JobDetail,
     JobStatus,
     Notice,
     PlanUpdated,
@@ -90,42 +92,17 @@ def print_diff(console: Console, diff: str) -> None:
     )
 
 
-def runs_in_foreground(name: str, arguments: str) -> bool:
-    """Whether a tool call runs a command whose output streams while it runs."""
-    if name not in ("shell", "bash"):
-        return False
-    try:
-        args = json.loads(arguments)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(args, dict) and not args.get("background")
+def call_title(event: ToolCall | ToolResult) -> str:
+    """The call's one line, as its tool described it, control characters made visible; "" when
+    another event shows it; the tool's name in logs written before calls had titles."""
+    return visible(event.name if event.title is None else event.title)
 
 
-def describe_call(name: str, arguments: str) -> str:
-    """One line saying what a tool call does, for people, control characters made visible."""
-    return visible(_describe_call(name, arguments))
-
-
-def _describe_call(name: str, arguments: str) -> str:
-    try:
-        args = json.loads(arguments)
-    except json.JSONDecodeError:
-        return f"{name} (malformed arguments)"
-    if not isinstance(args, dict):
-        return name
-    if name in ("shell", "bash"):
-        command = args.get("command")
-        text = command if isinstance(command, str) else shlex.join(map(str, command or []))
-        return f"$ {text}" + ("  (background)" if args.get("background") else "")
-    if name in ("read_file", "list_dir"):
-        return f"{name} {args.get('path', '.')}"
-    if name == "search":
-        return f"search {args.get('pattern', '')!r} in {args.get('path', '.')}"
-    if name == "apply_patch":
-        return "apply_patch"
-    if name == "write_file":
-        return f"write_file {args.get('path', '')}"
-    return f"{name} {arguments[:80]}"
+def command_status(detail: CommandDetail) -> str:
+    """How a command ended, in a card's words."""
+    if detail.timed_out:
+        return "timed out"
+    return detail.ended if detail.exit_code is None else f"exit {detail.exit_code}"
 
 
 def job_line(event: JobStatus) -> str:
@@ -137,12 +114,6 @@ def job_waiting(event: JobStatus) -> list[str]:
     """The live card of a wait: what it waits for, then the job's last log lines."""
     head = f"waiting for job {event.job_id} on {event.cluster} ({event.state})"
     return [visible(head)] + [f"  │ {visible(line)[:200]}" for line in event.last_lines]
-
-
-def command_output_lines(output: str) -> list[str]:
-    """The non-blank lines a command printed, without the shell tool's exit-code header."""
-    _, sep, body = output.partition("\noutput:\n")
-    return [line for line in (body if sep else "").splitlines() if line.strip()]
 
 
 class ConsoleRenderer:
@@ -177,7 +148,7 @@ class ConsoleRenderer:
             self._start_live()
         if isinstance(event, ToolCall):
             self._since = time.monotonic()
-            if runs_in_foreground(event.name, event.arguments):
+            if event.streams:
                 self._running = RunningCommand(event.call_id, None)
         elif isinstance(event, CommandOutput):
             if self._running is not None and self._running.call_id == event.call_id:
@@ -242,9 +213,8 @@ class ConsoleRenderer:
             c.print(f"[bold]kodo[/] [dim]{markup_safe(about)}[/]")
         elif isinstance(event, AssistantMessage) and event.text.strip():
             print_markdown(c, event.text)
-        elif isinstance(event, ToolCall) and event.name != "update_plan":
-            line = describe_call(event.name, event.arguments)
-            c.print(line, style="cyan", highlight=False, markup=False)
+        elif isinstance(event, ToolCall) and event.title != "":  # "": its own event shows it
+            c.print(call_title(event), style="cyan", highlight=False, markup=False)
         elif isinstance(event, ToolResult):
             self._tool_result(event)
         elif isinstance(event, JobStatus):
@@ -272,25 +242,27 @@ class ConsoleRenderer:
 
     def _tool_result(self, event: ToolResult) -> None:
         c = self.console
-        meta = event.metadata
-        if event.ok and meta.get("diff"):
-            print_diff(c, meta["diff"])
+        detail = event.detail
+        if event.ok and isinstance(detail, EditDetail):
+            print_diff(c, detail.diff)
             return
-        if "exit_code" in meta:
-            code = meta.get("exit_code")
-            duration = meta.get("duration_s", 0.0)
-            mark = "[green]✓[/]" if code == 0 else "[red]✗[/]"
-            status = "timed out" if meta.get("timed_out") else f"exit {code}"
-            c.print(f"  {mark} [dim]{status} · {duration:.2f}s[/]")
-            for line in command_output_lines(event.output)[-OUTPUT_TAIL_LINES:]:
+        if isinstance(detail, CommandDetail):
+            mark = "[green]✓[/]" if detail.exit_code == 0 else "[red]✗[/]"
+            status = markup_safe(command_status(detail))
+            c.print(f"  {mark} [dim]{status} · {detail.duration_s:.2f}s[/]", highlight=False)
+            for line in detail.tail[-OUTPUT_TAIL_LINES:]:
                 c.print(f"    {visible(line)}", style="dim", highlight=False, markup=False)
             return
-        if meta.get("background") and event.ok:
-            c.print(f"  [green]▶[/] [dim]running in the background as {meta['process_id']}[/]")
+        if isinstance(detail, BackgroundDetail) and event.ok:
+            shown = markup_safe(detail.process_id)
+            c.print(f"  [green]▶[/] [dim]running in the background as {shown}[/]")
             return
         if not event.ok:
             first = event.output.strip().splitlines()[0] if event.output.strip() else "failed"
             c.print(f"  [red]✗ {markup_safe(first)}[/]", highlight=False)
+            if isinstance(event.detail, JobDetail):  # a failed job comes back diagnosed
+                for line in event.detail.verdict:
+                    c.print(f"    {visible(line)}", style="dim", highlight=False, markup=False)
 
     def _completed(self, event: SessionCompleted) -> None:
         c = self.console
@@ -305,12 +277,17 @@ class ConsoleRenderer:
 
 
 def verdict_note(event: SessionCompleted) -> str:
-    """What the model claimed and what kodo saw, so "completed" is never taken on trust."""
-    if event.status != "completed" or event.verified is None:
-        return ""
+    """What the model claimed and what kodo saw, so "completed" is never taken on trust. With
+    ``--done-when`` the measured condition is the check, and is said however the run ended."""
+    judged = event.status == "completed" and event.verified is not None
     claim = "the model says it is done" if event.claimed_success else "no claim of success"
-    seen = "a check passed after the last change" if event.verified else "no passing check seen"
-    return f" · {claim}; {seen}"
+    check = "a check passed after the last change" if event.verified else "no passing check seen"
+    parts = [claim] if judged else []
+    if event.done_verdict is not None:
+        parts.append(event.done_verdict)
+    elif judged:
+        parts.append(check)
+    return f" · {'; '.join(parts)}" if parts else ""
 
 
 class OutputClosed(KeyboardInterrupt):

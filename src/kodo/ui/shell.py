@@ -402,15 +402,15 @@ class Shell:
 
     def _farewell(self) -> None:
         """At Ctrl-D or /quit: what the session used, and how to come back to it."""
-        from kodo.session.store import SessionNotFound, find_session
+        from kodo.session.store import RolloutNotFound, find_rollout
 
         if self.session is None:
             return
         session_id = self.session.session_id
         short = session_id[:8]
         try:
-            find_session(short)
-        except SessionNotFound:  # another session shares the prefix
+            find_rollout(short)
+        except RolloutNotFound:  # another session shares the prefix
             short = session_id
         self.console.print(f"[dim]{self.renderer.status_line()}[/]", highlight=False)
         self.console.print(f"resume this session with: kodo resume {short}", highlight=False)
@@ -435,9 +435,9 @@ def pick_session(console: Console, read: Callable[[str], str], *, limit: int = 1
     are none or on cancel."""
     from datetime import datetime
 
-    from kodo.session.store import recent_sessions
+    from kodo.session.store import recent_rollouts
 
-    found = recent_sessions(limit)
+    found = recent_rollouts(limit)
     if not found:
         console.print("no recorded sessions yet")
         return None
@@ -473,8 +473,8 @@ def resume_into(shell: Shell, resume: str) -> None:
     except SessionSetupError as exc:
         raise ShellError(str(exc)) from exc
     shell.close_session()
-    shell.replay(session.path)
-    recorded = summarize(session.path).cwd
+    shell.replay(session.rollout)
+    recorded = summarize(session.rollout).cwd
     if recorded not in ("?", str(shell.cwd)):
         shell.console.print(
             f"recorded in {visible(recorded)}; continuing in {shell.cwd} (use -C to choose)",
@@ -488,7 +488,7 @@ def resume_into(shell: Shell, resume: str) -> None:
         from kodo.jobs.command import meanwhile
 
         config = shell.config
-        report = meanwhile(session.path, config.clusters, client_env(config.api_key_env))
+        report = meanwhile(session.rollout, config.clusters, client_env(config.api_key_env))
         if report:
             shell.console.print(visible(report), style="magenta", highlight=False, markup=False)
             shell.jobs_report = report

@@ -216,7 +216,7 @@ def _status(shell: Shell, arg: str) -> None:
         f"sandbox   {c.sandbox_mode}, network {c.network_mode}",
         f"approvals {c.approval_policy}",
         f"workspace {shell.cwd}",
-        f"session   {session.path if session else '(starts with the first prompt)'}",
+        f"session   {session.rollout if session else '(starts with the first prompt)'}",
     ]
     rules = c.approval.rules
     lines += [f"rule      {rule_text(rule)}" for rule in rules] or ["rules     (none)"]

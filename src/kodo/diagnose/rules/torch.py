@@ -98,4 +98,16 @@ RULES = [
         r"(?P<msg>.{0,200})",
     ),
     Rule("bus_error", "insufficient shared memory (shm)"),
+    # gloo's TCP device: the interface GLOO_SOCKET_IFNAME names (``ifa``), or the host's own
+    # name (``rp``), yields no local address; or that name resolves to no local interface
+    Rule(
+        "gloo_iface",
+        "Unable to find address for: ",
+        r"(?:\b(?P<lookup>ifa|rp) != nullptr\. )?Unable to find address for: (?P<name>[^\s\]]+)",
+    ),
+    Rule(
+        "gloo_iface",
+        "Unable to find interface for: ",
+        r"Unable to find interface for: \[?(?P<address>[^\s\]]+)",
+    ),
 ]
