@@ -39,8 +39,8 @@ def test_calls_go_through_without_asking_under_never(
 ) -> None:
     out = registry.dispatch("demo__record", '{"text": "never-1"}', context(tmp_path, "never"))
     assert out.ok and out.output == "recorded never-1"
-    title = registry.describe("demo__record", '{"text": "never-1"}')
-    assert title.text == 'demo.record {"text": "never-1"}' and not title.streams
+    call = registry.prepare("demo__record", '{"text": "never-1"}')
+    assert call.title == 'demo.record {"text": "never-1"}' and not call.streams
     assert "never-1" in recorded(record_file)
 
 

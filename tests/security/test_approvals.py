@@ -282,9 +282,9 @@ def console(buf: io.StringIO):
 
 def call_event(call_id: str, name: str, arguments: str) -> ToolCall:
     """The call as the loop announces it: titled by its tool, from the hostile arguments."""
-    title = ToolRegistry([ShellTool(), ApplyPatchTool()]).describe(name, arguments)
+    call = ToolRegistry([ShellTool(), ApplyPatchTool()]).prepare(name, arguments)
     return ToolCall(
-        call_id=call_id, name=name, arguments=arguments, title=title.text, streams=title.streams
+        call_id=call_id, name=name, arguments=arguments, title=call.title, streams=call.streams
     )
 
 

@@ -93,7 +93,7 @@ def test_add_update_delete_and_move_in_one_patch(ws: Path) -> None:
 def test_a_call_is_titled_with_the_files_it_touches() -> None:
     def title(text: str) -> str:
         arguments = json.dumps({"patch": text})
-        return ToolRegistry([ApplyPatchTool()]).describe("apply_patch", arguments).text
+        return ToolRegistry([ApplyPatchTool()]).prepare("apply_patch", arguments).title
 
     sections = [f"*** Delete File: f{i}.py" for i in range(5)]
     assert title(patch("*** Update File: a.py", "*** Move to: b.py", "@@", "-x", "+y")) == (

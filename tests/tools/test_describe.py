@@ -65,13 +65,13 @@ def registry() -> ToolRegistry:
     ],
 )
 def test_each_tool_titles_its_calls(registry: ToolRegistry, name, arguments, title) -> None:
-    described = registry.describe(name, json.dumps(arguments))
-    assert described.text == title and not described.streams
+    described = registry.prepare(name, json.dumps(arguments))
+    assert described.title == title and not described.streams
 
 
 def test_a_call_no_tool_can_describe_still_has_a_title(registry: ToolRegistry) -> None:
     def title(name: str, arguments: str) -> str:
-        return registry.describe(name, arguments).text
+        return registry.prepare(name, arguments).title
 
     assert title("read_file", '{"path": ') == "read_file (malformed arguments)"
     assert title("read_file", '{"offset": 0}') == 'read_file {"offset": 0}'  # invalid

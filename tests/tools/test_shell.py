@@ -73,12 +73,12 @@ def test_the_card_keeps_only_the_last_lines(make_ctx) -> None:
 def test_a_call_describes_itself_and_says_whether_it_streams() -> None:
     registry = ToolRegistry([ShellTool(), BashTool()])
     titles = [
-        registry.describe("shell", json.dumps({"command": "pytest -q"})),
-        registry.describe("shell", json.dumps({"command": ["bash", "-lc", "ls"]})),
-        registry.describe("shell", json.dumps({"command": ["serve"], "background": True})),
-        registry.describe("bash", json.dumps({"command": "python3 t.py"})),
+        registry.prepare("shell", json.dumps({"command": "pytest -q"})),
+        registry.prepare("shell", json.dumps({"command": ["bash", "-lc", "ls"]})),
+        registry.prepare("shell", json.dumps({"command": ["serve"], "background": True})),
+        registry.prepare("bash", json.dumps({"command": "python3 t.py"})),
     ]
-    assert [(t.text, t.streams) for t in titles] == [
+    assert [(t.title, t.streams) for t in titles] == [
         ("$ pytest -q", True),
         ("$ ls", True),
         ("$ serve  (background)", False),

@@ -289,21 +289,21 @@ class Agent:
 
     def _run_tool(self, call: ToolCallRequest, progress: TaskProgress) -> bool:
         """Runs one call; True when it repeated an earlier call with the same output."""
-        title = self.tools.describe(call.name, call.arguments)
+        prepared = self.tools.prepare(call.name, call.arguments)
         self.emit(
             ToolCall(
                 call_id=call.call_id,
                 name=call.name,
                 arguments=call.arguments,
-                title=title.text,
-                streams=title.streams,
+                title=prepared.title,
+                streams=prepared.streams,
             )
         )
         self.ctx.call_id = call.call_id
         if self.cancel.is_set():  # answered, so the conversation stays well formed
             result = ToolOutput(INTERRUPTED_TOOL, ok=False)
         else:
-            result = self.tools.dispatch(call.name, call.arguments, self.ctx)
+            result = prepared.run(self.ctx)
         progress.record(result)
         output = cap_middle(result.output, self.config.tool_output_max_bytes)
         note = progress.repeat_note(call, result)
@@ -315,7 +315,7 @@ class Agent:
                 name=call.name,
                 output=output,
                 ok=result.ok,
-                title=title.text,
+                title=prepared.title,
                 detail=result.detail,
             )
         )

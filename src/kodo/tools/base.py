@@ -35,15 +35,6 @@ class ToolOutput:
     detail: ToolDetail | None = None
 
 
-@dataclass(frozen=True)
-class CallTitle:
-    """How a call is shown: the tool's one line (``describe``), and whether its output streams
-    while it runs (a foreground command: ``streams``)."""
-
-    text: str
-    streams: bool = False
-
-
 @dataclass
 class Approval:
     """What a call needs approved before it runs; refused, its result is the gate's words after

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kodo.models.base import ToolSpec
 from kodo.records import RecordError, json_schema, read
 from kodo.tools.approve import approve
-from kodo.tools.base import CallTitle, Tool, ToolContext, ToolOutput
+from kodo.tools.base import Tool, ToolContext, ToolOutput
 
 _ARGS_SCHEMAS: dict[type, dict[str, Any]] = {}  # built once per argument class
 
@@ -82,51 +83,64 @@ class ToolRegistry:
         )
         return f"error: unknown tool {name!r}. The tools are: {known}.{how}"
 
-    def describe(self, name: str, raw_arguments: str) -> CallTitle:
-        """How a call is shown, in its tool's words; a call no tool can describe (unknown,
-        malformed, invalid arguments) is its name and the start of its arguments."""
+    def prepare(self, name: str, raw_arguments: str) -> PreparedCall:
+        """The call parsed and checked once: its title (in its tool's words; a call no tool can
+        describe is its name and the start of its arguments) and what running it does."""
         self._refresh()
         tool = self._tools.get(name)
-        try:
-            data = json.loads(raw_arguments) if raw_arguments.strip() else {}
-        except json.JSONDecodeError:
-            return CallTitle(f"{name} (malformed arguments)")
-        if tool is not None and isinstance(data, dict):
-            try:
-                args: Any = read(tool.Args, data)
-                streams = getattr(tool, "streams", None)
-                return CallTitle(tool.describe(args), streams is not None and streams(args))
-            except Exception:  # invalid arguments, or a tool's bug: the call still gets a title
-                pass
-        return CallTitle(f"{name} {raw_arguments[:80]}")
-
-    def dispatch(self, name: str, raw_arguments: str, ctx: ToolContext) -> ToolOutput:
-        self._refresh()
-        tool = self._tools.get(name)
-        if tool is None:
-            return ToolOutput(self.unknown_tool_message(name), ok=False)
+        untitled = f"{name} {raw_arguments[:80]}"
         try:
             data = json.loads(raw_arguments) if raw_arguments.strip() else {}
         except json.JSONDecodeError as exc:
-            return ToolOutput(
-                f"error: the arguments for {name} are not valid JSON ({exc.msg} at position "
-                f"{exc.pos}). Send a JSON object matching the tool's schema.",
-                ok=False,
-            )
+            error = self.unknown_tool_message(name)
+            if tool is not None:
+                error = (
+                    f"error: the arguments for {name} are not valid JSON ({exc.msg} at position "
+                    f"{exc.pos}). Send a JSON object matching the tool's schema."
+                )
+            return PreparedCall(name, f"{name} (malformed arguments)", error=error)
+        if tool is None:
+            return PreparedCall(name, untitled, error=self.unknown_tool_message(name))
         if not isinstance(data, dict):
-            return ToolOutput(
-                f"error: the arguments for {name} must be a JSON object, "
-                f"got {type(data).__name__}.",
-                ok=False,
+            error = (
+                f"error: the arguments for {name} must be a JSON object, got {type(data).__name__}."
             )
+            return PreparedCall(name, untitled, error=error)
         try:
             args: Any = read(tool.Args, data)
         except RecordError as exc:
-            return ToolOutput(f"error: invalid arguments for {name}: {exc}", ok=False)
+            return PreparedCall(name, untitled, error=f"error: invalid arguments for {name}: {exc}")
         try:
-            approved = approve(tool, args, ctx)
+            streams = getattr(tool, "streams", None)
+            title, live = tool.describe(args), streams is not None and streams(args)
+        except Exception:  # a tool's bug: the call still gets a title, and still runs
+            title, live = untitled, False
+        return PreparedCall(name, title, live, tool, args)
+
+    def dispatch(self, name: str, raw_arguments: str, ctx: ToolContext) -> ToolOutput:
+        return self.prepare(name, raw_arguments).run(ctx)
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """One call, read once for both its announcement and its run. ``streams``: its output
+    arrives while it runs (a foreground command). ``error``: the answer to a call that cannot
+    run (unknown tool, malformed or invalid arguments)."""
+
+    name: str
+    title: str
+    streams: bool = False
+    tool: Tool | None = None
+    args: Any = None
+    error: str | None = None
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        if self.tool is None:
+            return ToolOutput(self.error or f"error: {self.name} cannot run.", ok=False)
+        try:
+            approved = approve(self.tool, self.args, ctx)
             if isinstance(approved, ToolOutput):  # refused: the tool never runs
                 return approved
-            return tool.run(args, approved)
+            return self.tool.run(self.args, approved)
         except Exception as exc:  # a tool bug must not end the session
-            return ToolOutput(f"error: {name} failed: {type(exc).__name__}: {exc}", ok=False)
+            return ToolOutput(f"error: {self.name} failed: {type(exc).__name__}: {exc}", ok=False)
