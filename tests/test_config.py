@@ -85,6 +85,15 @@ def test_bad_config_names_the_problem(tmp_path: Path, kodo_home: Path) -> None:
         load_config(tmp_path, overrides=["model"])
 
 
+def test_a_repository_config_nested_past_the_reader_is_a_clear_error(
+    tmp_path: Path, kodo_home: Path
+) -> None:
+    """Read before it is trusted (to say what it wants): a hostile one must not crash kodo."""
+    write(tmp_path / ".kodo" / "config.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError, match=r"config\.toml: not valid TOML: nested too deeply"):
+        load_config(tmp_path)
+
+
 def test_the_provider_follows_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

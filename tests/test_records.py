@@ -125,6 +125,8 @@ def test_events_round_trip_through_a_log_line() -> None:
         '{"type": "assistant_message", "ts": 1, "text": "x", "tool_calls": [{"name": 1}]}',
         "[1, 2]",
         '{"type": "assistant_m',
+        "[" * 100_000,
+        '{"type": "error", "message": ' + "[" * 100_000,
     ],
 )
 def test_a_line_that_is_not_a_valid_event_is_refused(line: str) -> None:

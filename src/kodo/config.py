@@ -231,10 +231,16 @@ _ENV_KEYS = {
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
+    return _parse_toml(path.read_bytes(), path)
+
+
+def _parse_toml(raw: bytes, path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError:  # a repository's file can nest arrays past what the reader follows
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
 
 
 def read_project_config(cwd: Path) -> ProjectConfig:
@@ -246,11 +252,7 @@ def read_project_config(cwd: Path) -> ProjectConfig:
     if not path.is_file() or os.path.realpath(path) == os.path.realpath(own):
         return ProjectConfig(root, {}, None)
     raw = path.read_bytes()
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return ProjectConfig(root, data, hashlib.sha256(raw).hexdigest())
+    return ProjectConfig(root, _parse_toml(raw, path), hashlib.sha256(raw).hexdigest())
 
 
 def project_trust(cwd: Path) -> tuple[ProjectConfig, bool]:

@@ -304,7 +304,10 @@ def to_json(event: Event) -> str:
 
 def parse_event(line: str | bytes) -> Event:
     """One event from a line of the log; ``ValueError`` for anything else."""
-    data = json.loads(line)
+    try:
+        data = json.loads(line)
+    except RecursionError:  # nested past what the reader follows: no event is built like that
+        raise ValueError("not a kodo event: nested too deeply") from None
     cls = EVENT_TYPES.get(str(data.get("type"))) if isinstance(data, dict) else None
     if cls is None:
         raise ValueError(f"not a kodo event: {str(line)[:80]!r}")
