@@ -77,6 +77,7 @@ class _Field:
     hint: Any
     meta: typing.Mapping[str, Any]
     required: bool
+    default: Any  # dataclasses.MISSING when there is none, or it comes from a factory
 
 
 _FIELDS: dict[type, list[_Field]] = {}
@@ -93,6 +94,7 @@ def fields_of(cls: type) -> list[_Field]:
                 hints[f.name],
                 f.metadata,
                 f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                f.default,
             )
             for f in dataclasses.fields(cls)
             if f.init
@@ -328,10 +330,8 @@ def json_schema(cls: type) -> dict[str, Any]:
             prop["minItems"] = meta["min_length"]
         if f.required:
             required.append(f.name)
-        else:
-            default = next(d.default for d in dataclasses.fields(cls) if d.name == f.name)
-            if default is not dataclasses.MISSING and default is not None:
-                prop["default"] = default
+        elif f.default is not dataclasses.MISSING and f.default is not None:
+            prop["default"] = f.default
         properties[f.name] = prop
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:

@@ -34,14 +34,16 @@ def tool_output(request: dict) -> str:
     return next(m["content"] for m in reversed(request["messages"]) if m["role"] == "tool")
 
 
+def wait(request: dict) -> Reply:
+    """The model's next step after a submit: wait for the job the result named."""
+    job_id = re.search(r"submitted job (\d+)", tool_output(request))[1]
+    return Reply(tool_calls=[Call("job", {"action": "wait", "job_id": job_id})])
+
+
 def test_submit_wait_and_a_diagnosed_failure(slurm, kodo_home: Path, tmp_path: Path) -> None:
     user_config(kodo_home, allow_sbatch=True)
     (tmp_path / "train.sh").write_text(OOM_JOB)
     seen: list[str] = []
-
-    def wait(request: dict) -> Reply:
-        job_id = re.search(r"submitted job (\d+)", tool_output(request))[1]
-        return Reply(tool_calls=[Call("job", {"action": "wait", "job_id": job_id})])
 
     def finish(request: dict) -> Reply:
         seen.append(tool_output(request))
@@ -75,10 +77,6 @@ def test_plain_output_shows_the_diagnosis_of_a_failed_wait(
     model (class, culprit, first fix), not its whole text."""
     user_config(kodo_home, allow_sbatch=True)
     (tmp_path / "train.sh").write_text(OOM_JOB.replace('echo "torch.', 'echo "[rank0]: torch.'))
-
-    def wait(request: dict) -> Reply:
-        job_id = re.search(r"submitted job (\d+)", tool_output(request))[1]
-        return Reply(tool_calls=[Call("job", {"action": "wait", "job_id": job_id})])
 
     script = [
         Reply(tool_calls=[Call("job", {"action": "submit", "target": "train.sh"})]),
@@ -161,10 +159,6 @@ def test_the_shell_shows_the_wait_and_esc_stops_waiting_not_the_job(
     body = 'for i in $(seq 1 600); do echo "epoch $i loss 0.$i"; sleep 0.5; done'
     (tmp_path / "long.sh").write_text(f"#!/bin/bash\n#SBATCH --output=long-%j.out\n{body}\n")
 
-    def wait(request: dict) -> Reply:
-        job_id = re.search(r"submitted job (\d+)", tool_output(request))[1]
-        return Reply(tool_calls=[Call("job", {"action": "wait", "job_id": job_id})])
-
     script = [
         Reply(tool_calls=[Call("job", {"action": "submit", "target": "long.sh"})]),
         wait,
@@ -214,10 +208,6 @@ def test_done_when_is_measured_from_what_the_run_reported(
         "#!/bin/bash\n#SBATCH --output=train-%j.out\n"
         'echo \'{"epoch": 1, "val_acc": 0.95}\'\necho \'{"epoch": 2, "val_acc": 0.62}\'\n'
     )
-
-    def wait(request: dict) -> Reply:
-        job_id = re.search(r"submitted job (\d+)", tool_output(request))[1]
-        return Reply(tool_calls=[Call("job", {"action": "wait", "job_id": job_id})])
 
     script = [
         Reply(tool_calls=[Call("job", {"action": "submit", "target": "train.sh"})]),
