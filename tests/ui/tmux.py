@@ -20,15 +20,30 @@ WAIT_S = 60.0
 
 class TmuxShell:
     def __init__(
-        self, args: list[str], *, cwd: Path, env: dict[str, str], width: int = 110
+        self,
+        args: list[str],
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        width: int = 110,
+        module: str = "kodo",
     ) -> None:
+        """Runs ``python -m module args`` in the pane."""
         self.socket = f"kodo-test-{uuid.uuid4().hex[:10]}"
-        program = shlex.join([sys.executable, "-m", "kodo", *args])
+        program = shlex.join([sys.executable, "-m", module, *args])
         script = f"{program}; echo {EXIT_MARK}$?; sleep 600"
-        # the server (and so the pane) inherits ``env``; NO_COLOR keeps the screen plain text
+        # the server (and so the pane) inherits ``env``; NO_COLOR keeps the screen plain text;
+        # the scrollback is sized before the pane exists, since a pane keeps the size it got
         self._tmux(
             "-f",
             "/dev/null",
+            "start-server",
+            ";",
+            "set-option",
+            "-g",
+            "history-limit",
+            "20000",
+            ";",
             "new-session",
             "-d",
             "-x",
@@ -42,7 +57,6 @@ class TmuxShell:
             script,
             env={**env, "NO_COLOR": "1"},
         )
-        self._tmux("set-option", "-g", "history-limit", "20000")
 
     def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
         proc = subprocess.run(

@@ -9,6 +9,7 @@ finished output is printed, as plain text. Text from the model, commands and fil
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from kodo.events import (
     Usage,
     UserMessage,
 )
+from kodo.ui.region import LiveRegion
 from kodo.ui.render import (
     PLAN_MARKS,
     call_title,
@@ -48,7 +50,6 @@ from kodo.ui.safe_text import markup_safe, visible
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
-    from rich.live import Live
     from rich.spinner import Spinner
 
 CARD_TAIL_LINES = 4
@@ -69,7 +70,8 @@ class ShellRenderer:
         self._activity = "thinking"
         self._started = time.monotonic()
         self._since = self._started  # when the current activity began
-        self._live: Live | None = None
+        self._lock = threading.RLock()  # held by every print and redraw of the region
+        self._live: LiveRegion | None = None
         self._spinner: Spinner | None = None  # one instance, so its frames advance
         self._running: RunningCommand | None = None
         self._job: JobStatus | None = None  # a job tool's wait in progress
@@ -79,25 +81,17 @@ class ShellRenderer:
     def begin_turn(self) -> None:
         from rich.spinner import Spinner
 
-        self._stream.clear()
-        self._plan_changed = False
-        self._running = None
-        self._set_activity("thinking")
-        self._started = self._since
-        self._spinner = Spinner("dots")
-        self._start_live()
+        with self._lock:
+            self._stream.clear()
+            self._plan_changed = False
+            self._running = None
+            self._set_activity("thinking")
+            self._started = self._since
+            self._spinner = Spinner("dots")
+            self._start_live()
 
     def _start_live(self) -> None:
-        from rich.live import Live
-
-        self._live = Live(
-            console=self.console,
-            get_renderable=self._view,
-            refresh_per_second=8,
-            transient=True,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
+        self._live = LiveRegion(self.console, self._view, self._lock)
         self._live.start()
 
     def pause(self) -> None:
@@ -107,25 +101,27 @@ class ShellRenderer:
     def resume(self) -> None:
         """A fresh live region: restarted, the old one would first erase as many lines as it
         last drew, which now hold the approval question and its answer."""
-        if self._live is not None:
-            if self._running is not None:
-                self._running.started = time.monotonic()  # the command starts once allowed
-            self._start_live()
+        with self._lock:
+            if self._live is not None:
+                if self._running is not None:
+                    self._running.started = time.monotonic()  # the command starts once allowed
+                self._start_live()
 
     def end_turn(self, note: str | None = None) -> None:
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-        if self._stream:
-            self._markdown("".join(self._stream))
-            self._stream.clear()
-        if self._plan_changed:
-            self._print_plan()
-        if note:
-            self.console.print(f"[yellow]{note}[/]", highlight=False)
-        elapsed = time.monotonic() - self._started
-        self.console.print()
-        self.console.print(f"[dim]{self.status_line()} · {elapsed:.1f}s[/]", highlight=False)
+        with self._lock:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
+            if self._stream:
+                self._markdown("".join(self._stream))
+                self._stream.clear()
+            if self._plan_changed:
+                self._print_plan()
+            if note:
+                self.console.print(f"[yellow]{note}[/]", highlight=False)
+            elapsed = time.monotonic() - self._started
+            self.console.print()
+            self.console.print(f"[dim]{self.status_line()} · {elapsed:.1f}s[/]", highlight=False)
 
     def cost_text(self) -> str:
         """The money spent so far, or why it is not known."""
@@ -146,6 +142,10 @@ class ShellRenderer:
     # -- events (worker thread) --
 
     def __call__(self, event: Event) -> None:
+        with self._lock:  # one print at a time, never in the middle of a redraw
+            self._show(event)
+
+    def _show(self, event: Event) -> None:
         from rich.text import Text
 
         c = self.console

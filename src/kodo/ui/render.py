@@ -10,6 +10,7 @@ Text from the model, commands and files goes through ``safe_text``.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -35,12 +36,12 @@ from kodo.events import (
     UserMessage,
     to_json,
 )
+from kodo.ui.region import LiveRegion
 from kodo.ui.running import RunningCommand, clock
 from kodo.ui.safe_text import markup_safe, visible
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
-    from rich.live import Live
     from rich.spinner import Spinner
 
 PLAN_MARKS = {"completed": "[green]✔[/]", "in_progress": "[yellow]▶[/]", "pending": "[dim]□[/]"}
@@ -124,7 +125,8 @@ class ConsoleRenderer:
         self.console = console
         self.usage: Usage | None = None
         self._live_wanted = live
-        self._live: Live | None = None
+        self._lock = threading.RLock()  # held by every print and redraw of the region
+        self._live: LiveRegion | None = None
         self._spinner: Spinner | None = None
         self._running: RunningCommand | None = None
         self._job: JobStatus | None = None  # the wait in progress, for the live card
@@ -135,7 +137,8 @@ class ConsoleRenderer:
         if self.closed:
             return
         try:
-            self._show(event)
+            with self._lock:  # one print at a time, never in the middle of a redraw
+                self._show(event)
         except BrokenPipeError:
             self.closed = True
             self._live_wanted = False
@@ -167,25 +170,20 @@ class ConsoleRenderer:
         self._print(event)
 
     def _start_live(self) -> None:
-        from rich.live import Live
         from rich.spinner import Spinner
 
         self._spinner = Spinner("dots")
         self._since = time.monotonic()
-        self._live = Live(
-            console=self.console,
-            get_renderable=self._view,
-            refresh_per_second=8,
-            transient=True,
-        )
+        self._live = LiveRegion(self.console, self._view, self._lock, redirect=True)
         self._live.start()
 
     def stop(self) -> None:
         """Removes the live region; what was printed stays. Idempotent."""
-        self._live_wanted = False
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
+        with self._lock:
+            self._live_wanted = False
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
 
     def _view(self) -> RenderableType:
         from rich.spinner import Spinner
