@@ -74,6 +74,14 @@ class AssistantMessage(_Event):
     type: ClassVar[str] = "assistant_message"
     text: str
     tool_calls: list[ToolCallRequest] = field(default_factory=list)
+    # the text without the tool calls the model wrote into it (their cards show them); None
+    # when it wrote none
+    prose: str | None = None
+
+    @property
+    def said(self) -> str:
+        """What people are shown of the reply."""
+        return self.text if self.prose is None else self.prose
 
 
 @dataclass(kw_only=True)

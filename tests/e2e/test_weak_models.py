@@ -51,7 +51,16 @@ def test_fenced_json_calls_run_and_results_go_back_as_text(tmp_path: Path) -> No
     results = run.tool_results
     assert [r["name"] for r in results] == ["write_file", "bash"]
     assert "Hello, World!" in results[1]["output"]
-    assert all(c["from_text"] for m in run.of_type("assistant_message") for c in m["tool_calls"])
+    messages = run.of_type("assistant_message")
+    assert all(c["from_text"] for m in messages for c in m["tool_calls"])
+    # People are shown what the model said around its calls, not the calls (their cards show
+    # them); the text the model gets back keeps them.
+    assert [m["prose"] for m in messages] == [
+        "",
+        "The output should be:\n\n```\nHello, World!\n```",
+        None,
+    ]
+    assert messages[1]["text"] == QWEN_FENCED_RUN
     # The server never saw a tool message for a call it did not make: results are user text.
     last = requests[2]["messages"]
     assert not any(m["role"] == "tool" for m in last)
@@ -60,6 +69,19 @@ def test_fenced_json_calls_run_and_results_go_back_as_text(tmp_path: Path) -> No
     end = completed(run)
     assert end["status"] == "completed"
     assert end["claimed_success"] is True and end["verified"] is True
+
+
+def test_the_terminal_shows_no_call_json_of_a_model_that_writes_calls_as_text(
+    tmp_path: Path,
+) -> None:
+    script = [Reply(text=QWEN_FENCED_WRITE), Reply(text=QWEN_FENCED_RUN), Reply(text="Done.")]
+    with ScriptedOpenAIServer(script) as srv:
+        args = [a for a in exec_args(srv.base_url, *COMPACT, "create hello.py") if a != "--json"]
+        run = run_kodo(args, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "write_file hello.py" in run.stdout and "$ python3 hello.py" in run.stdout
+    assert "The output should be:" in run.stdout and "Done." in run.stdout
+    assert '"name"' not in run.stdout and '"arguments"' not in run.stdout
 
 
 def test_text_mode_sends_no_tools_and_describes_them_in_the_prompt(tmp_path: Path) -> None:

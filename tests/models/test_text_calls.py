@@ -145,7 +145,9 @@ def test_hermes_several_tags() -> None:
     ],
 )
 def test_hermes_variants(text: str) -> None:
-    assert parse(text) == ParsedReply([SPECIAL], [])
+    reply = parse(text)
+    assert reply == ParsedReply([SPECIAL], [])
+    assert reply.prose == ("This is not a tool call:" if text.startswith("This") else "")
 
 
 def test_tools_tag_with_a_list() -> None:
@@ -532,3 +534,64 @@ def test_a_block_named_by_its_first_comment_or_a_bare_path_is_written() -> None:
     assert json.loads(bare.calls[0].arguments)["path"] == "mean.py"
     example = "For example:\n```python\nprint(1)\n```\n"
     assert parse_text_calls(example, ["bash", "write_file"]).calls == []
+
+
+# --- What people are shown: the reply without the calls, their fences and their tags.
+
+
+@pytest.mark.parametrize(
+    ("text", "prose"),
+    [
+        (QWEN_CODER_READ, "I will read the file to understand its contents."),
+        (
+            QWEN_CODER_TWO,
+            "Sure! First, let's create the directory and then run the tests.\n\n"
+            "After that, run the test suite:\n\nLet me know if you need anything else!",
+        ),
+        ('<tool_call>\n{"name": "shell", "arguments": {"command": "ls"}}\n</tool_call>', ""),
+        (
+            "Looking.\n<tool_call>\n<function=read_file>\n<parameter=path>\na.py\n</parameter>\n"
+            "</function>\n</tool_call>\nThen more.",
+            "Looking.\n\nThen more.",
+        ),
+        ('[TOOL_CALLS][{"name": "special_function", "arguments": {"arg1": 1}}]', ""),
+        ('<function=special_function>{"arg1": 1}</function> after', "after"),
+        ('```tool_call\n{"name": "shell", "arguments": {"command": "ls"}}\n```\nafter', "after"),
+        (
+            "Writing.\n\nFILE: a.py\n```python\nprint(1)\n```\n\nNow run it.",
+            "Writing.\n\nNow run it.",
+        ),
+        (
+            "Two in one block:\n```json\n"
+            '{"name": "shell", "arguments": {"command": "ls"}}\n'
+            '{"name": "shell", "arguments": {"command": "pwd"}}\n```\nDone.',
+            "Two in one block:\n\nDone.",
+        ),
+    ],
+)
+def test_prose_is_the_reply_without_its_calls(text: str, prose: str) -> None:
+    assert parse(text).calls
+    assert parse(text).prose == prose
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Unknown: <tool_call>{"name": "nope", "arguments": {}}</tool_call> stays',
+        'An example: {"name": "Ada", "age": 36} is ordinary JSON.',
+        '```json\n{"a": 1}\n```',
+        "",
+    ],
+)
+def test_what_is_no_call_stays_in_the_prose(text: str) -> None:
+    assert parse(text).prose == text
+
+
+def test_an_unknown_call_beside_a_real_one_stays_shown() -> None:
+    text = (
+        '```json\n{"name": "shell", "arguments": {"command": "ls"}}\n```\n'
+        '```json\n{"name": "nope", "arguments": {}}\n```'
+    )
+    reply = parse(text)
+    assert [c.name for c in reply.calls] == ["shell"] and reply.unknown == ["nope"]
+    assert reply.prose == '```json\n{"name": "nope", "arguments": {}}\n```'

@@ -142,16 +142,17 @@ class Agent:
                 self.emit(Error(message=str(exc)))
                 return RunOutcome("error", error=str(exc))
             unknown: list[str] = []
+            prose = None
             if guard is not None and guard.kept is not None:
-                text = guard.kept_text()
+                text, prose = guard.kept_text(), ""
                 calls = [self._text_call(c.name, c.arguments) for c in guard.kept]
             elif not calls and guard is not None:
-                calls, unknown = self._calls_in_text(text)
+                calls, unknown, prose = self._calls_in_text(text)
             self.conversation.add_assistant(text, calls)
             if usage is not None:
                 count = len(self.conversation.messages)
                 self.meter.record(usage.input_tokens, usage.output_tokens, count)
-            self.emit(AssistantMessage(text=text, tool_calls=list(calls)))
+            self.emit(AssistantMessage(text=text, tool_calls=list(calls), prose=prose))
             repeated = [self._run_tool(call, progress) for call in calls]
             self.emit(TurnCompleted(turn=turn))
             if calls:
@@ -182,10 +183,12 @@ class Agent:
             "max_turns", error=f"stopped after {self.config.max_turns} turns (--max-turns)"
         )
 
-    def _calls_in_text(self, text: str) -> tuple[list[ToolCallRequest], list[str]]:
-        """Tool calls the model wrote in its reply, and names it called that are no tools."""
+    def _calls_in_text(self, text: str) -> tuple[list[ToolCallRequest], list[str], str | None]:
+        """Tool calls the model wrote in its reply, names it called that are no tools, and the
+        reply without the calls (None without any)."""
         parsed = parse_text_calls(text, self.tools.names)
-        return [self._text_call(c.name, c.arguments) for c in parsed.calls], parsed.unknown
+        calls = [self._text_call(c.name, c.arguments) for c in parsed.calls]
+        return calls, parsed.unknown, parsed.prose if calls else None
 
     @staticmethod
     def _text_call(name: str, arguments: str) -> ToolCallRequest:

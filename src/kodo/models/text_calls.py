@@ -17,7 +17,7 @@ import bisect
 import json
 import re
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 RESULT_TAG = "<tool_response>"  # opens a tool's result in the text protocol (Hermes/Qwen)
@@ -63,6 +63,11 @@ _TOKEN = re.compile(
 _ESCAPE = re.compile(r'\\(.)|"', re.S)
 _PY_LITERALS = {"True": "true", "False": "false", "None": "null"}
 _PY_LITERAL = re.compile(r"\b(?:True|False|None)\b")
+# What may wrap a call and be left empty once it is taken out (see ``_widened``).
+_WRAPPER_TAGS = r"(tool_call|tools?|function_?call|function|response|json|xml)"
+_OPENER_BEFORE = re.compile(rf"<{_WRAPPER_TAGS}\b[^>\n]{{0,100}}>\s*\Z", re.I)
+_FENCE_BEFORE = re.compile(r"(?m)^ {0,3}(`{3,}|~{3,})[^\n`]*\n\s*\Z")
+_OWN_OPENER = re.compile(rf"<{_WRAPPER_TAGS}\b| {{0,3}}(`{{3,}}|~{{3,}})", re.I)
 
 
 @dataclass(frozen=True)
@@ -75,22 +80,24 @@ class TextCall:
 class ParsedReply:
     calls: list[TextCall]  # in the order they appear in the text
     unknown: list[str]  # names that looked like tool calls but are not offered tools
+    prose: str = field(default="", compare=False)  # the text without its calls, for people
 
 
 def parse_text_calls(text: str, tool_names: Collection[str]) -> ParsedReply:
     """The tool calls written in ``text``; only names in ``tool_names`` count as calls."""
     offered = set(tool_names)
     try:
-        return _Parser(text[:MAX_TEXT], offered).run()
+        return _Parser(text, offered).run()
     except Exception:  # a parser of model output must never take the agent down
-        return ParsedReply([], [])
+        return ParsedReply([], [], text)
 
 
 class _Parser:
     def __init__(self, text: str, offered: set[str]) -> None:
-        self.text = text
+        self.text = text[:MAX_TEXT]  # blanked where calls were taken, so offsets stay the same
+        self.original = text
         self.offered = offered
-        self.found: list[tuple[int, str, dict[str, Any]]] = []
+        self.found: list[tuple[int, int, str, dict[str, Any]]] = []  # start, end, name, args
         self.budget = MAX_REPAIR
 
     def run(self) -> ParsedReply:
@@ -103,17 +110,23 @@ class _Parser:
         if len(self.found) == files:  # no call but whole files: fenced commands may run
             self._shell_blocks()
         reply = ParsedReply([], [])
-        for _, name, args in sorted(self.found, key=lambda found: found[0]):
+        spans = []
+        for start, end, name, args in sorted(self.found, key=lambda found: found[0]):
             if name in self.offered:
                 reply.calls.append(TextCall(name, json.dumps(args)))
+                spans.append((start, end))
             elif name not in reply.unknown:
                 reply.unknown.append(name)
+        reply.prose = _without(
+            self.original,
+            [_widened(self.original, *span) for span in _joined(self.original, spans)],
+        )
         return reply
 
-    def _add(self, pos: int, name: str, args: dict[str, Any]) -> None:
+    def _add(self, span: tuple[int, int], name: str, args: dict[str, Any]) -> None:
         if name not in self.offered and name.startswith("functions."):
             name = name.removeprefix("functions.")  # OpenAI's namespace, as some models echo it
-        self.found.append((pos, name, args))
+        self.found.append((*span, name, args))
 
     def _blank(self, spans: list[tuple[int, int]]) -> None:
         """Blank the (sorted, disjoint) spans out, keeping offsets and line breaks."""
@@ -141,8 +154,9 @@ class _Parser:
                 header, head = _PATH_COMMENT.fullmatch(lines[i + 1]), i
             if header and j < len(lines):  # unclosed: a truncated file would be written short
                 content = "".join(line + "\n" for line in lines[i + 1 : j])
-                self._add(starts[head], "write_file", {"path": header[1], "content": content})
-                spans.append((starts[head], min(starts[j + 1], len(self.text))))
+                span = (starts[head], min(starts[j + 1], len(self.text)))
+                self._add(span, "write_file", {"path": header[1], "content": content})
+                spans.append(span)
         self._blank(spans)
 
     def _shell_blocks(self) -> None:
@@ -156,7 +170,8 @@ class _Parser:
         for i, j, m in _fenced(lines):
             body = [line.removeprefix("$ ") for line in lines[i + 1 : j]]
             if m[2].strip().lower() in _SHELL_INFO and j < len(lines) and any(body):
-                self._add(starts[i], "bash", {"command": "\n".join(body).strip()})
+                span = (starts[i], min(starts[j + 1], len(self.text)))
+                self._add(span, "bash", {"command": "\n".join(body).strip()})
 
     def _patches(self) -> None:
         """A Codex patch, ``*** Begin Patch`` to ``*** End Patch`` (or a fence, or the end)."""
@@ -176,7 +191,7 @@ class _Parser:
                 done = min(_after(fences, m.end()) or following, following)
                 patch = self.text[begin:done].rstrip() + "\n*** End Patch"
             if "apply_patch" in self.offered:
-                self._add(m.start(), "apply_patch", {"patch": patch})
+                self._add((m.start(), done), "apply_patch", {"patch": patch})
             spans.append((m.start(), done))
         self._blank(spans)
 
@@ -196,7 +211,7 @@ class _Parser:
             if body.strip() and not body.lstrip().startswith("<parameter="):
                 done = 0  # JSON arguments (functionary): the JSON pass reads them
                 continue
-            self._add(m.start(), m[1], _xml_parameters(body))
+            self._add((m.start(), done), m[1], _xml_parameters(body))
             spans.append((m.start(), done))
         self._blank(spans)
 
@@ -217,11 +232,12 @@ class _Parser:
             value, pos = loaded
             prefix = _PREFIX.search(text, max(0, i - 120), i)
             name = prefix and (prefix["fn"] or prefix["fn2"] or prefix["mn"])
+            span = (prefix.start() if prefix else i, pos)
             if name:  # the value is only the arguments; the name came before it
-                self._add(i, name, value if isinstance(value, dict) else {})
+                self._add(span, name, value if isinstance(value, dict) else {})
                 continue
             for name, args in _calls_in(value, tagged=bool(prefix and prefix["tag"])):
-                self._add(i, name, args)
+                self._add(span, name, args)
 
     def _load(self, text: str, i: int, limit: int) -> tuple[Any, int] | None:
         try:
@@ -391,3 +407,50 @@ def _after(positions: list[int], pos: int) -> int | None:
     """The first of the sorted ``positions`` at or after ``pos``."""
     k = bisect.bisect_left(positions, pos)
     return positions[k] if k < len(positions) else None
+
+
+def _widened(text: str, start: int, end: int) -> tuple[int, int]:
+    """A call's span grown over what wraps only it: the closing tag or fence of the one it
+    starts with, or the tags or fence around it."""
+    while True:
+        lookback = max(0, start - 200)
+        for wrapper, around in (
+            (_OWN_OPENER.match(text, start), False),
+            (_OPENER_BEFORE.search(text, lookback, start), True),
+            (_FENCE_BEFORE.search(text, lookback, start), True),
+        ):
+            opener = wrapper and next(group for group in wrapper.groups() if group)
+            closing = opener and _closing(opener).match(text, end)
+            if wrapper and closing:
+                start, end = (wrapper.start() if around else start), closing.end()
+                break
+        else:
+            return start, end
+
+
+def _closing(opener: str) -> re.Pattern[str]:
+    """What closes a wrapper that opened with ``opener``: a tag's name, or a fence."""
+    if opener[0] in "`~":
+        return re.compile(rf"[ \t]*\n {{0,3}}{opener}[ \t]*(?=\n|$)")
+    return re.compile(rf"\s*</{opener}>", re.I)
+
+
+def _joined(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sorted spans, those with only blank space between them made one."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined and not text[joined[-1][1] : start].strip():
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the (sorted) spans taken out and the blank lines left behind closed up."""
+    parts, pos = [], 0
+    for start, end in spans:
+        parts.append(text[pos : max(pos, start)])
+        pos = max(pos, end)
+    parts.append(text[pos:])
+    return re.sub(r"\n[ \t]*(?:\n[ \t]*)+\n", "\n\n", "".join(parts)).strip()

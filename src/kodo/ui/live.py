@@ -161,8 +161,8 @@ class ShellRenderer:
             self._stream.append(event.text)
         elif isinstance(event, AssistantMessage):
             self._stream.clear()
-            if event.text.strip():
-                self._markdown(event.text)
+            if event.said.strip():
+                self._markdown(event.said)
             self._set_activity("thinking")
         elif isinstance(event, ToolCall):
             self._set_activity(call_title(event) or event.name)

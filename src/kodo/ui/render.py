@@ -209,8 +209,8 @@ class ConsoleRenderer:
                 f"{event.provider} · {event.model} · {event.cwd} · session {event.session_id[:8]}"
             )
             c.print(f"[bold]kodo[/] [dim]{markup_safe(about)}[/]")
-        elif isinstance(event, AssistantMessage) and event.text.strip():
-            print_markdown(c, event.text)
+        elif isinstance(event, AssistantMessage) and event.said.strip():
+            print_markdown(c, event.said)
         elif isinstance(event, ToolCall) and event.title != "":  # "": its own event shows it
             c.print(call_title(event), style="cyan", highlight=False, markup=False)
         elif isinstance(event, ToolResult):
