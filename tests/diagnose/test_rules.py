@@ -103,3 +103,59 @@ def test_gloo_names_what_it_found_no_address_for(tmp_path) -> None:
         top = diagnose_paths([str(log)]).findings[0]
         assert (top.class_, top.summary) == ("network_interface", f"gloo: {summary}")
         assert top.fixes[0].startswith(fix) and "`ip -br addr`" in top.fixes[0]
+
+
+# Real incidents: aws-samples/aws-do-eks#69 (EKS hostNetwork pods, the node's name maps only
+# to 127.0.0.1 in the pod) and vllm-project/vllm#7074 (two nodes under Ray; GLOO_SOCKET_IFNAME
+# set on the launching shell never reached the Ray workers).
+LOOPBACK_WARNING = (
+    "[rank9]:[W ProcessGroupGloo.cpp:721] Warning: Unable to resolve hostname to a (local) "
+    "address. Using the loopback address as fallback. Manually set the network interface to "
+    "bind to with GLOO_SOCKET_IFNAME. (function operator())"
+)
+EKS_MESH = (
+    "RuntimeError: Gloo connectFullMesh failed with [/pytorch/third_party/gloo/gloo/transport/"
+    "tcp/pair.cc:152] timed out connecting: SO_ERROR: Connection refused, "
+    "remote=[127.0.0.1]:45113 (rank=8, size=16, local=[127.0.0.1])"
+)
+RAY_MESH = (
+    "(RayWorkerWrapper pid=1890, ip=10.41.0.8) [rank8]:[E ProcessGroupGloo.cpp:144] Gloo "
+    "connectFullMesh failed with [../third_party/gloo/gloo/transport/tcp/pair.cc:144] no error"
+)
+
+
+def test_a_gloo_mesh_over_loopback_is_the_hosts_name_not_the_network(tmp_path) -> None:
+    (mesh,) = [s for s in _scan(tmp_path, EKS_MESH + "\n").signals if s.kind == "gloo_mesh"]
+    assert mesh.fields == {
+        "remote": "127.0.0.1",
+        "mesh_rank": "8",
+        "size": "16",
+        "local": "127.0.0.1",
+    }
+    logs = {"eks.log": EKS_MESH, "ray.log": f"{LOOPBACK_WARNING}\n{RAY_MESH}"}
+    summaries = {
+        "eks.log": "gloo: rank 8 of 16 could not connect its peers (local 127.0.0.1, remote "
+        "127.0.0.1): a process found no address of its own for its host's name and bound "
+        "loopback",
+        "ray.log": "gloo: rank 8 could not connect its peers: a process found no address",
+    }
+    for name, text in logs.items():
+        (tmp_path / name).write_text(text + "\n")
+        top = diagnose_paths([str(tmp_path / name)]).findings[0]
+        assert top.class_ == "network_interface" and top.confidence >= 0.88
+        assert top.summary.startswith(summaries[name])
+        assert top.fixes[0].startswith("Set GLOO_SOCKET_IFNAME to the interface the nodes")
+        assert "not only where the job is launched" in top.fixes[0]
+
+
+def test_the_loopback_warning_alone_does_not_outrank_the_real_failure(tmp_path) -> None:
+    """On one node the fallback is harmless: a rank that ran out of memory is the verdict."""
+    oom = (
+        "[rank0]: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 "
+        "has a total capacity of 79.15 GiB of which 1.05 GiB is free."
+    )
+    log = tmp_path / "one-node.log"
+    log.write_text(f"{LOOPBACK_WARNING}\n{oom}\n")
+    findings = diagnose_paths([str(log)]).findings
+    assert findings[0].class_ == "gpu_oom"
+    assert all(f.confidence < 0.5 for f in findings if f.class_ == "network_interface")

@@ -31,6 +31,7 @@ KIND_CLASS: dict[str, tuple[str, float]] = {
     "acs_enabled": ("p2p_hang", 0.55),
     "iface_error": ("network_interface", 0.85),
     "gloo_iface": ("network_interface", 0.9),
+    "gloo_loopback": ("network_interface", 0.45),  # a warning: it matters only across nodes
     "socket_error": ("network_interface", 0.75),
     "ib_error": ("ib_transport", 0.88),
     "shm_error": ("shm_exhausted", 0.9),
@@ -127,6 +128,8 @@ def classify(s: Signal, analysis: RankAnalysis) -> tuple[str, float] | None:
         return hit or ("cuda_error", 0.55) if s.kind == "cuda_failure" else hit
     if s.kind == "busy_progress":
         return None
+    if s.kind == "gloo_mesh":
+        return ("network_interface", 0.9 if _gloo_over_loopback(s) else 0.7)
     if s.kind == "py_exception":
         crash = analysis.crash_signals.get(s.rank) if s.rank is not None else None
         return ("rank_crash", 0.72) if crash is s else None
@@ -158,6 +161,7 @@ def build_findings(
     _mixed_hosts(signals, "net_plugin", "plugin", put)
     _mixed_hosts(signals, "driver_version", "driver", put)
     _suspect_interface(signals, groups, put)
+    _gloo_fell_back(signals, put)
     _p2p_hang(signals, analysis, groups, put)
     _stopped_after_init(signals, groups, put)
     if analysis.mismatched:
@@ -232,6 +236,12 @@ def _suspect_interface(signals: list[Signal], groups: dict[str, _Group], put: Pu
     if bad:
         trouble = {"collective_timeout", "network_interface", "rendezvous_failure"} & set(groups)
         put("network_interface", 0.78 if trouble else 0.6, bad)
+
+
+def _gloo_fell_back(signals: list[Signal], put: Put) -> None:
+    """gloo's mesh failed where a process had fallen back to loopback: that is why."""
+    if any(s.kind == "gloo_mesh" for s in signals):
+        put("network_interface", 0.88, [s for s in signals if s.kind == "gloo_loopback"][:2])
 
 
 def _suspect(iface_list: str) -> bool:
@@ -333,13 +343,38 @@ def _finding(g: _Group, analysis: RankAnalysis, k8s_context: dict[str, list[Sign
     )
 
 
+def _gloo_over_loopback(s: Signal) -> bool:
+    return any(s.fields.get(end, "").startswith(("127.", "::1")) for end in ("local", "remote"))
+
+
 def _gloo_address(g: _Group) -> tuple[str | None, str | None]:
     """(summary, first fix) naming what gloo found no address for: the generic advice on
     NCCL's interface does not say that GLOO_SOCKET_IFNAME names a missing one."""
+    ip = "`ip -br addr` lists a host's interfaces and their addresses"
     s = next((s for s in g.signals if s.kind == "gloo_iface"), None)
+    meshes = [s for s in g.signals if s.kind == "gloo_mesh"]
+    mesh = next((m for m in meshes if _gloo_over_loopback(m)), meshes[0] if meshes else None)
+    fell_back = any(s.kind == "gloo_loopback" for s in g.signals)
+    if s is None and mesh is not None and (fell_back or _gloo_over_loopback(mesh)):
+        f = mesh.fields
+        rank = f.get("mesh_rank", mesh.rank)
+        who = "a rank" if rank is None else f"rank {rank}"
+        who += f" of {f['size']}" if "size" in f else ""
+        ends = [f"{end} {f[end]}" for end in ("local", "remote") if end in f]
+        where = f" ({', '.join(ends)})" if ends else ""
+        return (
+            f"gloo: {who} could not connect its peers{where}: a process found no address of "
+            "its own for its host's name and bound loopback, which peers on other nodes "
+            "cannot reach",
+            f"Set GLOO_SOCKET_IFNAME to the interface the nodes reach each other on ({ip}), or "
+            "make each host's name resolve to its own routable address (/etc/hosts). Set it "
+            "where every worker process starts (each node's environment, the Ray runtime_env, "
+            "the pod spec), not only where the job is launched: the loopback warning shows a "
+            "process that did not have it. In Kubernetes with hostNetwork the pod's /etc/hosts "
+            "maps only 127.0.0.1.",
+        )
     if s is None:
         return None, None
-    ip = "`ip -br addr` lists a host's interfaces and their addresses"
     if "address" in s.fields:
         return (
             f"gloo: this host's name resolves to {s.fields['address']}, which no local "

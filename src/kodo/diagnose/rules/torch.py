@@ -110,4 +110,20 @@ RULES = [
         "Unable to find interface for: ",
         r"Unable to find interface for: \[?(?P<address>[^\s\]]+)",
     ),
+    # the host's name resolves to no local address, so gloo binds loopback and tells its peers
+    # 127.0.0.1: harmless on one node, fatal across nodes (aws-samples/aws-do-eks#69)
+    Rule("gloo_loopback", "Using the loopback address as fallback"),
+    Rule(
+        "gloo_mesh",
+        "connectFullMesh failed",
+        r"connectFullMesh failed(?: with .{0,300}?remote=\[(?P<remote>[^\]\s]*)\]"
+        r"(?:.{0,100}?\(rank=(?P<mesh_rank>\d+), size=(?P<size>\d+), "
+        r"local=\[(?P<local>[^\]\s]*)\])?)?",
+    ),
+    Rule(  # the same error wrapped onto lines of its own, as people paste it
+        "gloo_mesh",
+        "remote=[",
+        r"(?:SO_ERROR|timed out connecting|Connection refused).{0,100}?"
+        r"remote=\[(?P<remote>[^\]\s]*)\]",
+    ),
 ]
