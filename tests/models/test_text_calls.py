@@ -561,6 +561,11 @@ def test_a_block_named_by_its_first_comment_or_a_bare_path_is_written() -> None:
             "Writing.\n\nFILE: a.py\n```python\nprint(1)\n```\n\nNow run it.",
             "Writing.\n\nNow run it.",
         ),
+        (  # what is not a call is kept as it was, blank lines and all
+            "Shape:\n\n```python\ndef a():\n    pass\n\n\ndef b():\n    pass\n```\n"
+            '```json\n{"name": "shell", "arguments": {"command": "ls"}}\n```',
+            "Shape:\n\n```python\ndef a():\n    pass\n\n\ndef b():\n    pass\n```",
+        ),
         (
             "Two in one block:\n```json\n"
             '{"name": "shell", "arguments": {"command": "ls"}}\n'

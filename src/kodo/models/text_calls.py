@@ -447,10 +447,13 @@ def _joined(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with the (sorted) spans taken out and the blank lines left behind closed up."""
-    parts, pos = [], 0
+    """``text`` with the (sorted, disjoint) spans taken out: what stood on either side of a
+    block ends up a paragraph apart, of a call inside a line a space apart; the rest is kept
+    as it was."""
+    out, pos = "", 0
     for start, end in spans:
-        parts.append(text[pos : max(pos, start)])
-        pos = max(pos, end)
-    parts.append(text[pos:])
-    return re.sub(r"\n[ \t]*(?:\n[ \t]*)+\n", "\n\n", "".join(parts)).strip()
+        out += text[pos:start].strip()
+        if out:
+            out += "\n\n" if "\n" in text[start:end] else " "
+        pos = end
+    return (out + text[pos:].lstrip()).strip()
