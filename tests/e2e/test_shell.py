@@ -94,6 +94,38 @@ def test_ctrl_c_mid_command_stops_it_and_the_session_goes_on(tmp_path: Path) -> 
         assert term.exit_code() == 0
 
 
+def test_closing_the_terminal_ends_kodo_its_command_and_its_session(tmp_path: Path) -> None:
+    """A closed terminal hangs up on kodo: at the prompt, while keys arrive, or while a command
+    runs, kodo exits, the command with it, and the session file ends whole. kodo used to outlive
+    its terminal now and then (seen in CI): the exit, raised inside prompt_toolkit's event
+    loop, could leave asyncio waiting for a task that never finished cancelling."""
+    marker = f"{random.randint(1000, 9999)}.25"
+    moments = {
+        "idle at the prompt": lambda term: None,
+        "keys arriving": lambda term: term.keys("-l", "half a prompt " * 200),
+        "a command running": lambda term: (
+            term.type("sleep"),
+            term.wait_for(rf"sleep {marker}"),
+            wait_until(lambda: processes_matching(f"sleep {marker}")),
+        ),
+    }
+    for moment, act in moments.items():
+        script = [Reply(tool_calls=[Call("shell", {"command": ["sleep", marker]})])]
+        with ScriptedOpenAIServer(script) as srv:
+            term = TmuxShell(model_args(srv.base_url), cwd=tmp_path, env=kodo_env())
+            try:
+                term.wait_prompt()
+                assert processes_matching(srv.base_url)
+                act(term)
+            finally:
+                term.close()
+            assert wait_until(lambda: not processes_matching(srv.base_url)), moment
+            assert not processes_matching(f"sleep {marker}"), moment
+    (rollout,) = all_rollouts()  # a session unused at the prompt leaves no file
+    ends = [e for e in read_events(rollout) if e.type == "session_completed"]
+    assert [e.status for e in ends] == ["interrupted"]
+
+
 def test_esc_while_the_model_is_silent_interrupts_the_turn(tmp_path: Path) -> None:
     release = threading.Event()
 

@@ -49,9 +49,18 @@ ESC = b"\x1b"
 CTRL_C = b"\x03"
 
 
-def _end(signum: int, frame: object) -> None:
-    """SIGTERM or a closed terminal: unwind so the session is closed and its processes stop."""
-    raise SystemExit(128 + signum)
+def _running_prompt() -> Any:
+    """The prompt_toolkit application reading a line right now, if any."""
+    current = sys.modules.get("prompt_toolkit.application.current")
+    app = current.get_app_or_none() if current is not None else None
+    loop = getattr(app, "loop", None)
+    running = app is not None and app.is_running and loop is not None and not loop.is_closed()
+    return app if running else None
+
+
+def _end_prompt(app: Any, code: int) -> None:
+    if app.future is not None and not app.future.done():
+        app.exit(exception=SystemExit(code))
 
 
 class ShellError(Exception):
@@ -92,7 +101,8 @@ def _watch_keys(enabled: bool, typeahead: TypeAhead) -> Iterator[Callable[[], bo
     try:
         yield pressed
     finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        with contextlib.suppress(termios.error):  # a terminal that hung up keeps no modes
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def read_line(message: str, tty: bool) -> str:
@@ -130,6 +140,7 @@ class Shell:
         self._opened: Session | None = None
         self._open_error: str | None = None
         self._prompt: Any = None
+        self._ended: int | None = None  # the exit status a signal asked for
 
     # -- session lifecycle --
 
@@ -180,7 +191,8 @@ class Shell:
     def close_session(self, *, interrupted: bool = False) -> None:
         from kodo.agent.loop import RunOutcome
 
-        self.renderer.pause()
+        with contextlib.suppress(OSError):  # a terminal that hung up can no longer be drawn on
+            self.renderer.pause()
         if self._opening is not None:
             self._opening.join()
             self._opening = None
@@ -369,7 +381,7 @@ class Shell:
         """Prompts until Ctrl-D or /quit; the session is closed however the loop ends."""
         from kodo.ui.slash import dispatch
 
-        previous = {sig: signal.signal(sig, _end) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        previous = {sig: signal.signal(sig, self._end) for sig in (signal.SIGTERM, signal.SIGHUP)}
         ended = False
         try:
             first = True
@@ -384,6 +396,8 @@ class Shell:
                     continue
                 except EOFError:
                     break
+                if self._ended is not None:  # the signal came as the line was entered
+                    raise SystemExit(self._ended)
                 first = False
                 if not text:
                     continue
@@ -399,6 +413,18 @@ class Shell:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return 0
+
+    def _end(self, signum: int, frame: object) -> None:
+        """SIGTERM or a closed terminal: unwind so the session is closed and its processes
+        stop. At a prompt this runs inside prompt_toolkit's event loop, where an exception
+        raised into whichever task was running can leave asyncio waiting forever for a task to
+        cancel (a kodo outlived the terminal that closed on it): the prompt is asked to end
+        instead, with the same exit."""
+        self._ended = 128 + signum
+        app = _running_prompt()
+        if app is None:
+            raise SystemExit(self._ended)
+        app.loop.call_soon_threadsafe(_end_prompt, app, self._ended)
 
     def _farewell(self) -> None:
         """At Ctrl-D or /quit: what the session used, and how to come back to it."""
