@@ -5,6 +5,7 @@ quietly with its session file whole."""
 
 from __future__ import annotations
 
+import random
 import re
 import shlex
 import subprocess
@@ -17,6 +18,7 @@ from kodo.session.store import all_rollouts, read_events
 from tests.e2e.harness import KODO, exec_args, kodo_env, run_kodo
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.fakes.script import Call, Reply
+from tests.processes import processes_matching
 from tests.ui.tmux import TmuxShell
 
 # Prints three lines, then holds until the test creates `go` in the workspace: the test sees
@@ -102,6 +104,27 @@ def test_exec_in_a_terminal_shows_thinking_time_then_the_live_card(tmp_path: Pat
             assert "thinking · " not in screen and "running · " not in screen  # all cleared
         finally:
             term.close()
+
+
+def test_ctrl_c_in_exec_stops_the_command_the_sandbox_and_kodo(tmp_path: Path) -> None:
+    """The sandbox runs in a process group of its own (a terminal's signals hit a bwrap that is
+    still starting, which then leaves its inner init behind), so Ctrl-C reaches kodo alone and
+    kodo stops the sandbox and its command."""
+    marker = f"{random.randint(1000, 9999)}.5"
+    script = [Reply(tool_calls=[Call("shell", {"command": ["sleep", marker]})])]
+    with ScriptedOpenAIServer(script) as srv:
+        term = TmuxShell(["exec", *model_args(srv.base_url), "sleep"], cwd=tmp_path, env=kodo_env())
+        try:
+            term.wait_for(rf"sleep {marker}")
+            assert until(lambda: bool(processes_matching(f"sleep {marker}")))
+            term.keys("C-c")
+            assert term.exit_code() == 130
+            assert until(lambda: not processes_matching(f"sleep {marker}"))
+            assert "● interrupted" in term.screen()
+        finally:
+            term.close()
+    ends = [e for e in read_events(all_rollouts()[0]) if e.type == "session_completed"]
+    assert [e.status for e in ends] == ["interrupted"]
 
 
 def test_exec_json_streams_command_output_but_the_session_file_does_not_keep_it(

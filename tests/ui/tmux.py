@@ -6,8 +6,11 @@ that server, which hangs up on everything running in it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +19,7 @@ from pathlib import Path
 
 EXIT_MARK = "KODO-EXITED-"
 WAIT_S = 60.0
+OUTLIVE_S = 10.0  # how long what ran in a closed pane may take to end
 
 
 class TmuxShell:
@@ -111,4 +115,52 @@ class TmuxShell:
         return int(re.findall(EXIT_MARK + r"(\d+)", screen)[-1])
 
     def close(self) -> None:
+        """Hangs up on the pane, as closing a terminal window does; what runs in it must end
+        with it. Anything that outlives it is killed, and the test fails."""
+        tree = _descendants(self._pane_pid())
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        deadline = time.monotonic() + OUTLIVE_S
+        while (left := [p for p in tree if _alive(*p)]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        outlived = []
+        for pid, _ in left:
+            with contextlib.suppress(OSError):
+                outlived.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" "))
+                os.kill(pid, signal.SIGKILL)
+        if left:
+            raise AssertionError(f"outlived its closed terminal: {outlived}")
+
+    def _pane_pid(self) -> int | None:
+        try:
+            return int(self._tmux("display-message", "-p", "#{pane_pid}"))
+        except (RuntimeError, ValueError):  # the pane is gone already
+            return None
+
+
+def _stat(pid: int) -> tuple[str, int, str] | None:
+    """(state, parent, start time) of a process, None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1]), fields[19]
+
+
+def _alive(pid: int, started: str) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z" and stat[2] == started
+
+
+def _descendants(root: int | None) -> list[tuple[int, str]]:
+    """``root`` and every process below it, each with its start time (pids are reused)."""
+    if root is None:
+        return []
+    stats = {int(e.name): _stat(int(e.name)) for e in Path("/proc").iterdir() if e.name.isdigit()}
+    tree, frontier = [], [root]
+    while frontier:
+        pid = frontier.pop()
+        stat = stats.get(pid)
+        if stat is not None:
+            tree.append((pid, stat[2]))
+            frontier += [child for child, s in stats.items() if s is not None and s[1] == pid]
+    return tree

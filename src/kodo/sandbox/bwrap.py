@@ -103,6 +103,10 @@ class _Sandbox:
                 env=self._env,
                 pass_fds=[s.fileno() for s in self._passed],
                 preexec_fn=self._cgroup.enter if self._cgroup else None,
+                # out of kodo's process group, so the terminal's signals (a hangup, Ctrl-C)
+                # reach kodo only, which stops the sandbox once it is up: bwrap killed while
+                # it starts leaves its inner init behind (containers/bubblewrap#633)
+                process_group=0,
             )
         except OSError as exc:
             self.start_error = f"{type(exc).__name__}: {exc}"
