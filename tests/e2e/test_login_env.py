@@ -145,3 +145,25 @@ def test_a_profile_still_running_at_the_end_is_not_killed(tmp_path: Path, home: 
     while not (home / "finished").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert (home / "finished").exists()
+
+
+def test_a_venv_under_tmp_is_seen_in_the_sandbox(tmp_path: Path, home: Path) -> None:
+    """The sandbox's /tmp is private; the venv the person activated there is bound back
+    read-only, so the model's ``python`` is still theirs (in a session and one-shot)."""
+    under_tmp = tmp_path / "venv"  # pytest's tmp_path is under /tmp
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(under_tmp)], check=True)
+    work = tmp_path / "work"  # the workspace, which is writable, holds not the venv
+    work.mkdir()
+    env = activated(under_tmp, home)
+    script = [
+        Reply(tool_calls=[Call("shell", {"command": ["python", "-c", PREFIX]})]),
+        Reply(text="Done."),
+    ]
+    with ScriptedOpenAIServer(script) as srv:
+        run = run_kodo(exec_args(srv.base_url, "which python?"), cwd=work, env=env)
+    assert run.returncode == 0, run.stderr
+    assert f"prefix={under_tmp}\n" in outputs(run)[0]
+    once = run_kodo(["sandbox", "--", "python", "-c", PREFIX], cwd=work, env=env)
+    assert once.returncode == 0 and f"prefix={under_tmp}\n" in once.stdout, once.stderr
+    write = run_kodo(["sandbox", "--", "touch", f"{under_tmp}/planted"], cwd=work, env=env)
+    assert write.returncode != 0 and not (under_tmp / "planted").exists()  # read-only

@@ -113,10 +113,15 @@ def mask_state(entries: list[str]) -> dict[str, tuple[int, ...] | None]:
 
 
 def runtime_under_tmp() -> list[Path]:
-    """The Python and the kodo package this process runs from, where they live under /tmp (a
-    checkout or virtual environment there): the sandbox's /tmp is private, so they are bound
-    back read-only or the supervisor, and the same interpreter in commands, could not start."""
+    """The Python and the kodo package this process runs from, and the virtual or conda
+    environment the person activated, where they live under /tmp: the sandbox's /tmp is
+    private, so they are bound back read-only, or the supervisor could not start and the
+    model's ``python`` would silently be another one."""
     paths = {Path(sys.prefix), Path(sys.base_prefix), SUPERVISOR.parent}
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        activated = os.environ.get(name, "")
+        if os.path.isabs(activated) and os.path.isdir(activated):
+            paths.add(Path(activated))
     return sorted(p for p in paths if Path(os.path.realpath(p)).is_relative_to("/tmp"))
 
 
