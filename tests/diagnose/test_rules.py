@@ -159,3 +159,12 @@ def test_the_loopback_warning_alone_does_not_outrank_the_real_failure(tmp_path) 
     findings = diagnose_paths([str(log)]).findings
     assert findings[0].class_ == "gpu_oom"
     assert all(f.confidence < 0.5 for f in findings if f.class_ == "network_interface")
+
+
+def test_a_gloo_mesh_failure_between_real_addresses_is_only_a_network_hint(tmp_path) -> None:
+    mesh = EKS_MESH.replace("127.0.0.1", "10.41.0.8")
+    log = tmp_path / "mesh.log"
+    log.write_text(mesh + "\n")
+    top = diagnose_paths([str(log)]).findings[0]
+    assert (top.class_, top.confidence) == ("network_interface", 0.7)
+    assert "loopback" not in top.summary

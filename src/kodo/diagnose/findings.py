@@ -240,8 +240,9 @@ def _suspect_interface(signals: list[Signal], groups: dict[str, _Group], put: Pu
 
 def _gloo_fell_back(signals: list[Signal], put: Put) -> None:
     """gloo's mesh failed where a process had fallen back to loopback: that is why."""
-    if any(s.kind == "gloo_mesh" for s in signals):
-        put("network_interface", 0.88, [s for s in signals if s.kind == "gloo_loopback"][:2])
+    warnings = [s for s in signals if s.kind == "gloo_loopback"]
+    if warnings and any(s.kind == "gloo_mesh" for s in signals):
+        put("network_interface", 0.88, warnings[:2])
 
 
 def _suspect(iface_list: str) -> bool:
