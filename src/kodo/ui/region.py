@@ -6,8 +6,8 @@ against that redraw: ``Live.process_renderables`` (rich 15) holds Live's lock on
 out how far up to move the cursor, not while the print is rendered and written. A redraw landing
 in between moves the cursor by a stale height, and finished lines above the region are erased (a
 command's card vanished from the shell under load). So Live never redraws by itself here: a ticker
-thread redraws under ``lock``, and the renderers hold the same lock for everything they print
-while the region is up.
+thread redraws under the lock it is given, and the renderers hold the same lock for everything
+they print while the region is up.
 """
 
 from __future__ import annotations
@@ -30,12 +30,11 @@ class LiveRegion:
         lock: threading.RLock,
         *,
         redirect: bool = False,
-        per_second: float = REDRAWS_PER_SECOND,
     ) -> None:
         """``redirect``: stray writes to stdout and stderr are printed above the region."""
         from rich.live import Live
 
-        self.lock = lock
+        self._lock = lock
         self._live = Live(
             console=console,
             get_renderable=view,
@@ -44,24 +43,23 @@ class LiveRegion:
             redirect_stdout=redirect,
             redirect_stderr=redirect,
         )
-        self._interval = 1 / per_second
         self._stopped = threading.Event()
 
     def start(self) -> None:
-        with self.lock:
+        with self._lock:
             self._live.start()
         threading.Thread(target=self._tick, name="kodo-live", daemon=True).start()
 
     def _tick(self) -> None:
-        while not self._stopped.wait(self._interval):
-            with self.lock:
+        while not self._stopped.wait(1 / REDRAWS_PER_SECOND):
+            with self._lock:
                 if self._stopped.is_set():
                     return
                 self._live.refresh()
 
     def stop(self) -> None:
         """Erases the region; what was printed above it stays. Idempotent."""
-        with self.lock:
+        with self._lock:
             if not self._stopped.is_set():
                 self._stopped.set()
                 self._live.stop()
