@@ -167,3 +167,8 @@ def test_a_venv_under_tmp_is_seen_in_the_sandbox(tmp_path: Path, home: Path) -> 
     assert once.returncode == 0 and f"prefix={under_tmp}\n" in once.stdout, once.stderr
     write = run_kodo(["sandbox", "--", "touch", f"{under_tmp}/planted"], cwd=work, env=env)
     assert write.returncode != 0 and not (under_tmp / "planted").exists()  # read-only
+    # an environment variable naming /tmp itself (a direnv'd project) binds nothing back
+    (tmp_path / "host-only").write_text("secret")
+    aimed = {**env, "VIRTUAL_ENV": "/tmp"}
+    peek = run_kodo(["sandbox", "--", "cat", str(tmp_path / "host-only")], cwd=work, env=aimed)
+    assert peek.returncode != 0 and "secret" not in peek.stdout

@@ -118,11 +118,12 @@ def runtime_under_tmp() -> list[Path]:
     private, so they are bound back read-only, or the supervisor could not start and the
     model's ``python`` would silently be another one."""
     paths = {Path(sys.prefix), Path(sys.base_prefix), SUPERVISOR.parent}
-    for name in ("VIRTUAL_ENV", "CONDA_PREFIX"):
-        activated = os.environ.get(name, "")
-        if os.path.isabs(activated) and os.path.isdir(activated):
+    for name, marker in (("VIRTUAL_ENV", "pyvenv.cfg"), ("CONDA_PREFIX", "conda-meta")):
+        activated = os.environ.get(name, "")  # only an environment, never /tmp itself
+        if os.path.isabs(activated) and os.path.exists(os.path.join(activated, marker)):
             paths.add(Path(activated))
-    return sorted(p for p in paths if Path(os.path.realpath(p)).is_relative_to("/tmp"))
+    under = [p for p in paths if Path(os.path.realpath(p)).is_relative_to("/tmp")]
+    return sorted(p for p in under if os.path.realpath(p) != "/tmp")
 
 
 def run_dirs() -> list[Path]:
