@@ -1,15 +1,18 @@
 """Entry points only: parse the command line and hand over to the part that does the work.
 
 Handlers are imported lazily, and only the named command's options are built, so that a
-command pays only for itself.
+command pays only for itself. ``kodo sandbox -- CMD`` runs a kept plan before even argparse is
+imported (``sandbox/plans.py``).
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Callable, Sequence
+
+TYPE_CHECKING = False  # typing and argparse cost more than running a kept sandbox plan
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
 
 EXIT_USAGE = 2
 # Ordinary words a prompt may start with that are one letter away from a command's name.
@@ -125,6 +128,8 @@ def _mcp_server(p: argparse.ArgumentParser) -> None:
 
 
 def _sandbox(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     p.add_argument(
         "-s",
         "--sandbox",
@@ -191,6 +196,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """Every command's parser, or with ``only`` that one alone: building all of them costs more
     than some commands take to run (``kodo sandbox -- true``)."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="kodo",
         description="kodo: an autonomous software engineer. It writes code, runs it in a "
@@ -208,6 +215,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def build_shell_parser() -> argparse.ArgumentParser:
     """``kodo [options] [PROMPT]``: the interactive shell, when no command is named."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="kodo",
         usage="kodo [options] [PROMPT]  |  kodo COMMAND ... (kodo --help lists commands)",
@@ -267,6 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     interpreter teardown (``fast_exit.py``)."""
     program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
+    if program and argv[:2] == ["sandbox", "--"] and len(argv) > 2:
+        from kodo.sandbox.plans import run_remembered
+
+        run_remembered(argv[2:])
+    import importlib
+
     shell = _is_shell(argv)
     if shell:
         parser = build_shell_parser()

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from kodo.config import Config
-from kodo.sandbox import SandboxUnavailable, create_executor
+from kodo.sandbox.base import SandboxUnavailable
+from kodo.sandbox.factory import create_executor
 from kodo.sandbox.local import LocalExecutor
 from tests.sandbox.conftest import procs_with, wait_gone
 
@@ -20,7 +21,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from kodo.config import Config
-from kodo.sandbox import create_executor
+from kodo.sandbox.factory import create_executor
 ex = create_executor(Config(sandbox_mode=sys.argv[2]), Path(sys.argv[3]))
 ex.start(["bash", "-c", "sleep %s & sleep %s.5"] , cwd=Path(sys.argv[3]))
 print("ready", flush=True)

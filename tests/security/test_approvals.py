@@ -37,9 +37,9 @@ from kodo.events import (
     ToolResult,
 )
 from kodo.records import read
-from kodo.sandbox import create_executor
 from kodo.sandbox.approval import NO_APPROVER, ScriptedApprover
 from kodo.sandbox.base import ApprovalRequest, Executor
+from kodo.sandbox.factory import create_executor
 from kodo.tools.apply_patch import ApplyPatchTool
 from kodo.tools.base import ToolContext, ToolOutput
 from kodo.tools.registry import ToolRegistry

@@ -216,7 +216,8 @@ def open_session(
     from kodo.agent.instructions import project_instructions, system_prompt
     from kodo.models.base import ModelError
     from kodo.models.factory import create_model
-    from kodo.sandbox import SandboxUnavailable, create_executor
+    from kodo.sandbox.base import SandboxUnavailable
+    from kodo.sandbox.factory import create_executor
     from kodo.sandbox.login_env import LoginSnapshot
     from kodo.session.rollout import new_rollout_path, new_session_id
     from kodo.session.store import (

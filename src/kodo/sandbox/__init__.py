@@ -1,8 +1,5 @@
-"""Running the model's commands: sandboxed by default (bubblewrap), plainly when asked."""
+"""Running the model's commands: sandboxed by default (bubblewrap), plainly when asked.
 
-from __future__ import annotations
-
-from kodo.sandbox.base import SandboxUnavailable
-from kodo.sandbox.factory import create_executor
-
-__all__ = ["SandboxUnavailable", "create_executor"]
+``factory.create_executor`` builds the executor a session uses. Nothing is imported here, so
+that ``kodo sandbox -- CMD`` can reach ``plans`` without loading the rest.
+"""

@@ -16,8 +16,10 @@ EXIT_NOT_STARTED = 127
 
 
 def run(args: argparse.Namespace) -> int:
+    from kodo.sandbox import plans
     from kodo.sandbox.base import SandboxUnavailable
-    from kodo.sandbox.once import can_run_in_place, run_in_place
+    from kodo.sandbox.host_reads import Recording
+    from kodo.sandbox.once import can_run_in_place, in_place_plan
 
     cmd = list(args.cmd)
     if cmd and cmd[0] == "--":
@@ -28,13 +30,16 @@ def run(args: argparse.Namespace) -> int:
     workspace = Path(args.cd).resolve() if args.cd else Path.cwd()
     flags = {"sandbox_mode": args.sandbox, "network": "on" if args.network else None}
     try:
-        config = load_config(workspace, flags=flags)
-        if warning := untrusted_warning(workspace):
+        with Recording() as reads:
+            config = load_config(workspace, flags=flags)
+            warning = untrusted_warning(workspace)
+            plan = in_place_plan(config, workspace) if can_run_in_place(config) else None
+        if warning:
             print(warning, file=sys.stderr)
-        if can_run_in_place(config):
-            sys.stdout.flush()
-            sys.stderr.flush()
-            problem = run_in_place(config, workspace, cmd)
+        if plan is not None:
+            if not (args.cd or args.sandbox or args.network):  # what a later run may reuse
+                plans.remember(reads, warning, plan)
+            problem = plans.become(plan, cmd)
             print(f"kodo: could not start the command: {problem}", file=sys.stderr)
             return EXIT_NOT_STARTED
         from kodo.sandbox.factory import create_executor

@@ -4,7 +4,6 @@ later mounts win (size-capped private /tmp and /dev/shm, /run masked, writable b
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -52,7 +51,8 @@ def _existing(paths: list[str], base: Path) -> list[Path]:
 
 def gpu_devices() -> list[str]:
     """NVIDIA and DRM device nodes; driver libraries are already visible through ``/``."""
-    return sorted(glob.glob("/dev/nvidia*")) + (["/dev/dri"] if os.path.isdir("/dev/dri") else [])
+    nvidia = sorted(f"/dev/{name}" for name in os.listdir("/dev") if name.startswith("nvidia"))
+    return nvidia + (["/dev/dri"] if os.path.isdir("/dev/dri") else [])
 
 
 def writable_paths(config: Config, workspace: Path) -> list[Path]:

@@ -10,14 +10,13 @@ process already spent, so set here it would be short).
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 from kodo.config import Config
 from kodo.sandbox.env import scrubbed_env
 from kodo.sandbox.limits import rlimits
 from kodo.sandbox.mounts import find_bwrap, sandbox_argv
+from kodo.sandbox.plans import Plan, environment
 
 
 def can_run_in_place(config: Config) -> bool:
@@ -28,12 +27,8 @@ def can_run_in_place(config: Config) -> bool:
     )
 
 
-def run_in_place(config: Config, workspace: Path, argv: list[str]) -> str:
-    """Returns only when the command cannot start (what to tell the person); otherwise this
-    process becomes bwrap. Raises ``SandboxUnavailable`` without bwrap."""
+def in_place_plan(config: Config, workspace: Path) -> Plan:
+    """What to run in this process's place. Raises ``SandboxUnavailable`` without bwrap."""
     bwrap = find_bwrap()
-    env = scrubbed_env(config.env_allow, base=None, sandboxed=True)
-    program = shutil.which(argv[0], path=env.get("PATH", os.defpath))
-    if program is None:  # bwrap would say so too, but exit 1 as if the command had failed
-        return f"{argv[0]}: command not found"
-    os.execve(bwrap, [*sandbox_argv(bwrap, config, workspace), *argv], env)
+    env = scrubbed_env(config.env_allow, base=environment(), sandboxed=True)
+    return bwrap, sandbox_argv(bwrap, config, workspace), env

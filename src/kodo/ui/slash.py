@@ -127,7 +127,8 @@ def _approvals(shell: Shell, arg: str) -> None:
 
 
 def _sandbox(shell: Shell, arg: str) -> None:
-    from kodo.sandbox import SandboxUnavailable, create_executor
+    from kodo.sandbox.base import SandboxUnavailable
+    from kodo.sandbox.factory import create_executor
 
     if not arg.strip():
         shell.console.print(f"sandbox: {shell.config.sandbox_mode}", highlight=False)
