@@ -295,3 +295,75 @@ def test_kodos_own_code_changed_means_building_again(tmp_path: Path) -> None:
     source.write_text("A = 2\n")  # same size, a later write
     os.utime(source, ns=(1, 10**18))
     assert not still_hold(reads.facts)
+
+
+# Where a sandboxed command could try to plant a plan for a later run to execute.
+
+
+def test_a_first_run_in_the_home_folder_cannot_plant_a_plan(
+    base: Path, home: Path, env: dict[str, str]
+) -> None:
+    """With no kodo home yet and the home folder as the workspace, building makes kodo's home
+    before bwrap starts, so the command already finds it masked."""
+    env = {k: v for k, v in env.items() if k != "KODO_HOME"}
+    plant = "mkdir -p ~/.kodo/cache/sandbox && echo planted > ~/.kodo/cache/sandbox/x"
+    argv = [sys.executable, "-m", "kodo", "sandbox", "--", "sh", "-c", plant]
+    done = subprocess.run(argv, cwd=home, env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0
+    assert not (home / ".kodo" / "cache" / "sandbox" / "x").exists()
+    assert stat.S_IMODE((home / ".kodo").stat().st_mode) == 0o700
+
+
+def test_kodo_home_deep_in_the_workspace_cannot_be_moved_aside(
+    kodo: Callable[..., Run], workspace: Path, env: dict[str, str]
+) -> None:
+    """Moving a folder above kodo's home and making a new one in its place would hand kodo a
+    config (and plans) the command wrote: the folders on the way are mount points."""
+    nested = workspace / "sub" / "deeper" / "kodo-home"
+    env["KODO_HOME"] = str(nested)
+    moved = kodo("sh", "-c", "mv sub moved || mv sub/deeper sub/moved")
+    assert moved.returncode != 0
+    assert nested.is_dir()
+    assert kodo("sh", "-c", "mkdir sub/other && touch sub/file").returncode == 0
+
+
+def test_plans_are_not_kept_through_a_link(
+    kodo: Callable[..., Run], kodo_home: Path, base: Path
+) -> None:
+    """A plans folder linked somewhere a sandbox may write would let a command plant one."""
+    elsewhere = base / "elsewhere"
+    elsewhere.mkdir()
+    (kodo_home / "cache").symlink_to(elsewhere)
+    assert kodo("true").built
+    assert kodo("true").built
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_another_kodo_keeps_its_own_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kodo that builds a plan is checked by its files; one elsewhere builds its own."""
+    here = plans._key()
+    monkeypatch.setattr(plans, "__file__", "/elsewhere/kodo/sandbox/plans.py")
+    assert plans._key() != here
+
+
+def test_a_path_under_another_users_home_is_not_kept(
+    kodo: Callable[..., Run], kodo_home: Path
+) -> None:
+    """``~user`` comes from the password database, which a recording cannot keep."""
+    (kodo_home / "config.toml").write_text('hidden_paths = ["~nobody/secret"]\n')
+    assert kodo("true").built
+    assert kodo("true").built
+    assert plan_files(kodo_home) == []
+
+
+def test_the_command_gets_default_signals_and_closed_output_is_no_error(
+    kodo: Callable[..., Run], workspace: Path, env: dict[str, str]
+) -> None:
+    for _ in range(2):  # built, then kept
+        piped = kodo("sh", "-c", "yes | head -1")
+        assert piped.stdout == "y\n" and piped.stderr == "", piped.stderr
+    argv = [sys.executable, "-m", "kodo", "sandbox", "--", "true"]
+    closed = subprocess.run(argv, cwd=workspace, env=env, stdout=subprocess.DEVNULL, timeout=30)
+    assert closed.returncode == 0
+    shut = subprocess.run(["sh", "-c", '"$@" >&-', "sh", *argv], cwd=workspace, env=env, timeout=30)
+    assert shut.returncode == 0

@@ -11,10 +11,10 @@ sorted; a file is read whole, once, and only its digest is kept (a config may ho
 ``/proc/net/unix`` is handed with its socket paths alone: its other columns change with every
 connection.
 
-Any other way of reading the host that passes through here (``os.scandir``, ``os.open``, a file
-opened to write, a path given as a descriptor) is let through but leaves the recording
-incomplete, and an incomplete recording is not kept. Imports only what Python starts with, since
-checking must cost far less than building.
+Any other way of reading the host that passes through here (``os.scandir``, ``os.open``, the
+password database, a file opened to write, a path given as a descriptor) is let through but
+leaves the recording incomplete, and an incomplete recording is not kept. Imports only what
+Python starts with, since checking must cost far less than building.
 """
 
 from __future__ import annotations
@@ -239,6 +239,8 @@ class Recording:
         return call
 
     def __enter__(self) -> Recording:
+        import pwd
+
         replaced: list[tuple[object, str, object]] = [
             (os, "stat", self._stat),
             (os, "lstat", self._lstat),
@@ -248,6 +250,8 @@ class Recording:
             (os, "sysconf", self._sysconf),
             (os, "scandir", self._untracked(os.scandir)),
             (os, "open", self._untracked(os.open)),
+            (pwd, "getpwnam", self._untracked(pwd.getpwnam)),  # ~user in a path
+            (pwd, "getpwuid", self._untracked(pwd.getpwuid)),
             (builtins, "open", self._open),
             (io, "open", self._open),
         ]

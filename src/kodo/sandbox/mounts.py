@@ -4,6 +4,7 @@ later mounts win (size-capped private /tmp and /dev/shm, /run masked, writable b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -175,6 +176,29 @@ def protected_paths(config: Config, workspace: Path) -> list[Path]:
     return out
 
 
+def make_kodo_home() -> None:
+    """kodo's home is masked only if it exists when bwrap starts; made first, so that no
+    command can make it and plant a config (or a kept plan) for kodo to read later."""
+    with contextlib.suppress(OSError):  # a read-only home: no command can make it either
+        os.makedirs(kodo_home(), mode=0o700, exist_ok=True)
+
+
+def pinned_folders(writable: list[Path]) -> list[Path]:
+    """The folders between a writable root and kodo's home, each bound onto itself: a mount
+    point cannot be renamed or removed, so no command can move one aside and make a home of its
+    own in its place, with a config (or kept plans) that kodo would then read."""
+    home = Path(os.path.realpath(kodo_home()))
+    out: set[Path] = set()
+    for root in writable:
+        if home == root or not home.is_relative_to(root):
+            continue
+        folder = home.parent
+        while folder != root:
+            out.add(folder)
+            folder = folder.parent
+    return sorted(out)
+
+
 def host_sockets() -> list[Path]:
     """Pathname unix sockets bound in kodo's network namespace (``/proc/net/unix``), resolved.
     Connecting to one needs only write permission on its inode, which a read-only mount does
@@ -251,6 +275,7 @@ def bwrap_argv(
 
 def sandbox_argv(bwrap: str, config: Config, workspace: Path) -> list[str]:
     """bwrap's namespaces and mounts, up to the ``--`` that the command to run follows."""
+    make_kodo_home()
     own_net = config.network_mode != "on"
     argv = [
         bwrap,
@@ -279,6 +304,8 @@ def sandbox_argv(bwrap: str, config: Config, workspace: Path) -> list[str]:
         argv += ["--dev-bind", dev, dev]
     writable = writable_paths(config, workspace)
     for path in writable:
+        argv += ["--bind", str(path), str(path)]
+    for path in pinned_folders(writable):
         argv += ["--bind", str(path), str(path)]
     if workspace not in writable:
         argv += ["--ro-bind", str(workspace), str(workspace)]  # visible even under /tmp

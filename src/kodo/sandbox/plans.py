@@ -18,6 +18,7 @@ values, and of the files read only their digests.
 
 from __future__ import annotations
 
+import _signal  # not ``signal``: that imports enum, which costs more than running a plan
 import marshal
 import os
 import stat
@@ -34,10 +35,48 @@ MAX_PLANS = 64
 Plan = tuple[str, list[str], dict[str, str]]  # bwrap, its arguments up to "--", environment
 
 
+def _kodo_home() -> str:
+    """``config.kodo_home``, without importing it."""
+    return os.environ.get("KODO_HOME") or os.path.join(os.environ.get("HOME", ""), ".kodo")
+
+
 def plans_dir() -> str:
-    """Inside kodo's home (``config.kodo_home``), which every sandbox hides."""
-    home = os.environ.get("KODO_HOME") or os.path.join(os.environ.get("HOME", ""), ".kodo")
-    return os.path.join(home, "cache", "sandbox")
+    """Inside kodo's home, which every sandbox hides."""
+    return os.path.join(_kodo_home(), *_FOLDERS)
+
+
+_FOLDERS = ("cache", "sandbox")
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _mine(fd: int) -> bool:
+    info = os.fstat(fd)
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _open_plans(make: bool) -> int | None:
+    """The plans folder, reached from kodo's home without following a link and made of
+    folders only this user may write; otherwise None. A link from there to a place a sandbox
+    may write would let a command plant a plan."""
+    try:
+        fd = os.open(os.path.realpath(_kodo_home()), _DIR_FLAGS)
+    except OSError:
+        return None
+    try:
+        for name in _FOLDERS:
+            if make and name not in os.listdir(fd):
+                os.mkdir(name, 0o700, dir_fd=fd)
+            inner = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+            if not _mine(fd):
+                break
+        else:
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
 
 
 def environment() -> dict[str, str]:
@@ -48,7 +87,8 @@ def environment() -> dict[str, str]:
 
 
 def _key() -> str | None:
-    """Everything a plan depends on that is not asked of the host while building it."""
+    """Everything a plan depends on that is not asked of the host while building it,
+    including which kodo reads it (another checkout would build its own)."""
     if not os.environ.get("HOME"):
         return None  # the home folder would come from the password database, not kept
     try:
@@ -57,9 +97,13 @@ def _key() -> str | None:
         return None
     parts = (
         FORMAT,
+        __file__,
         sys.executable,
         sys.version,
         sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
         os.getuid(),
         os.getgid(),
         cwd,
@@ -69,20 +113,19 @@ def _key() -> str | None:
 
 
 def _load(key: str) -> tuple[list[Fact], str | None, Plan] | None:
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        fd = os.open(os.path.join(plans_dir(), key), flags)
-    except OSError:
+    folder = _open_plans(make=False)
+    if folder is None:
         return None
     try:
+        fd = os.open(key, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
         with os.fdopen(fd, "rb") as f:
-            info = os.fstat(fd)
-            mine = info.st_uid == os.getuid() and not info.st_mode & 0o7022
-            if not (mine and stat.S_ISREG(info.st_mode)):
+            if not (_mine(fd) and stat.S_ISREG(os.fstat(fd).st_mode)):
                 return None
             fmt, stored_key, facts, warning, bwrap, argv, env = marshal.loads(f.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
+    finally:
+        os.close(folder)
     if fmt != FORMAT or stored_key != key:
         return None
     return facts, warning, (bwrap, argv, env)
@@ -107,13 +150,17 @@ def become(plan: Plan, cmd: list[str]) -> str:
     bwrap, argv, env = plan
     if not findable(cmd[0], env.get("PATH", os.defpath)):
         return f"{cmd[0]}: command not found"  # bwrap would fail too, but exit 1
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None: kodo was started with that descriptor closed
+            stream.flush()
+    # Python ignores these at start; ignored stays ignored across exec, so ``yes | head``
+    # would see EPIPE instead of dying quietly as it does outside kodo.
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
     try:
         os.execve(bwrap, [*argv, *cmd], env)
     except OSError as exc:
         return f"{bwrap}: {exc.strerror}"
-    raise AssertionError("unreachable")
 
 
 def run_remembered(cmd: list[str]) -> None:
@@ -149,29 +196,32 @@ def remember(recording: Recording, warning: str | None, plan: Plan) -> None:
     if key is None or not recording.complete:
         return
     recording.note_versions(_kodo_sources())
-    folder = plans_dir()
     data = marshal.dumps((FORMAT, key, recording.facts, warning, *plan))
-    partial = os.path.join(folder, f".{key}.{os.getpid()}")
+    folder = _open_plans(make=True)
+    if folder is None:
+        return
+    partial = f".{key}.{os.getpid()}"
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "wb") as f:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        with os.fdopen(os.open(partial, flags, 0o600, dir_fd=folder), "wb") as f:
             f.write(data)
-        os.replace(partial, os.path.join(folder, key))
+        os.replace(partial, key, src_dir_fd=folder, dst_dir_fd=folder)
         _prune(folder)
     except OSError:
         with contextlib.suppress(OSError):
-            os.unlink(partial)
+            os.unlink(partial, dir_fd=folder)
+    finally:
+        os.close(folder)
 
 
-def _prune(folder: str) -> None:
+def _prune(folder: int) -> None:
     """Keeps the ``MAX_PLANS`` most recently written plans."""
     import contextlib
 
     names = [name for name in os.listdir(folder) if not name.startswith(".")]
     if len(names) <= MAX_PLANS:
         return
-    names.sort(key=lambda name: os.stat(os.path.join(folder, name)).st_mtime_ns)
+    names.sort(key=lambda name: os.stat(name, dir_fd=folder).st_mtime_ns)
     for name in names[:-MAX_PLANS]:
         with contextlib.suppress(OSError):
-            os.unlink(os.path.join(folder, name))
+            os.unlink(name, dir_fd=folder)
