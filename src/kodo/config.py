@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from kodo.home import kodo_home_path
 from kodo.jobs.spec import Cluster
 from kodo.mcp.spec import McpServer
 from kodo.records import Problem, RecordError, fields_of, read, spec
@@ -217,7 +218,7 @@ def cost_of(
 
 
 def kodo_home() -> Path:
-    return Path(os.environ.get("KODO_HOME") or Path.home() / ".kodo")
+    return Path(kodo_home_path())
 
 
 _ENV_KEYS = {

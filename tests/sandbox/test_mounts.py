@@ -34,7 +34,8 @@ def test_protected_paths(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     (outside / ".git").mkdir(parents=True)
     config = Config(writable_roots=[str(root)])
-    assert protected_paths(config, ws) == [ws / ".kodo", ws / ".git", root / "sub"]
+    expected = [ws / ".kodo", ws / ".git", root / ".git", root / "sub"]
+    assert protected_paths(config, ws) == expected  # the .git file too: no swapping it
     assert protected_paths(Config(sandbox_mode="read-only"), ws) == []
 
 

@@ -367,3 +367,45 @@ def test_the_command_gets_default_signals_and_closed_output_is_no_error(
     assert closed.returncode == 0
     shut = subprocess.run(["sh", "-c", '"$@" >&-', "sh", *argv], cwd=workspace, env=env, timeout=30)
     assert shut.returncode == 0
+
+
+@pytest.mark.parametrize("value", [".kodo-home", "~/kodo-home"])
+def test_a_relative_or_tilde_kodo_home_is_one_folder_masked_everywhere(
+    kodo: Callable[..., Run], workspace: Path, home: Path, env: dict[str, str], value: str
+) -> None:
+    """Taken two ways (masked under one path, read from another), a relative ``KODO_HOME``
+    would let a command write the config and plans kodo reads next."""
+    env["KODO_HOME"] = value
+    real = workspace / ".kodo-home" if value.startswith(".") else home / "kodo-home"
+    plant = f"mkdir -p {value}/cache/sandbox && echo planted > {value}/config.toml"
+    assert kodo("sh", "-c", plant).returncode != 0
+    assert kodo("sh", "-c", plant).returncode != 0
+    assert not (real / "config.toml").exists() and not (workspace / "~").exists()
+    assert len(list((real / "cache" / "sandbox").iterdir())) == 1
+
+
+def test_kodo_home_behind_a_link_commands_may_replace_is_refused(
+    kodo: Callable[..., Run], workspace: Path, base: Path, env: dict[str, str]
+) -> None:
+    (base / "store" / "kodo").mkdir(parents=True)
+    (workspace / "cfg").symlink_to(base / "store")
+    env["KODO_HOME"] = str(workspace / "cfg" / "kodo")
+    refused = kodo("sh", "-c", "echo RAN")
+    assert refused.returncode == 1 and "RAN" not in refused.stdout
+    assert f"reached through the link {workspace / 'cfg'}" in refused.stderr
+    assert f"KODO_HOME to the real folder, {base / 'store' / 'kodo'}" in refused.stderr
+
+
+def test_a_config_linked_into_the_workspace_is_masked(
+    kodo: Callable[..., Run], workspace: Path, kodo_home: Path
+) -> None:
+    """A config kept with the person's dotfiles, and the dotfiles as the workspace."""
+    kept = workspace / "kodo-config.toml"
+    kept.write_text("shell_timeout_ms = 60000\n")
+    (kodo_home / "config.toml").symlink_to(kept)
+    for _ in range(2):  # built, then kept
+        tried = kodo(
+            "sh", "-c", f"cat {kept}; echo 'sandbox_mode = \"danger-full-access\"' >> {kept}"
+        )
+        assert tried.returncode != 0 and "shell_timeout_ms" not in tried.stdout
+    assert kept.read_text() == "shell_timeout_ms = 60000\n"

@@ -412,8 +412,10 @@ def test_git_and_kodo_folders_are_read_only(workspace: Path, base: Path):
         workspace / ".git" / "hooks" / "pre-commit",
         repo / ".git" / "hooks" / "pre-commit",
         worktree_meta / "HEAD",
+        worktree / ".git",  # a repository of the command's own in its place would run hooks
     ]
     script = " ; ".join(f"echo x > {t} && echo WROTE {t}" for t in targets)
+    script += f" ; rm -f {worktree}/.git && echo REMOVED"
     script += f" ; echo x > {workspace}/ok && echo x > {repo}/ok && echo x > {worktree}/ok"
     script += " && echo PLAIN-OK"
     config = Config(writable_roots=[str(repo), str(worktree)])
@@ -422,7 +424,7 @@ def test_git_and_kodo_folders_are_read_only(workspace: Path, base: Path):
         result = sh(ex, script, workspace)
     finally:
         ex.close()
-    assert "WROTE" not in result.output, result.output
+    assert "WROTE" not in result.output and "REMOVED" not in result.output, result.output
     assert result.output.count("Read-only file system") == len(targets)
     assert "PLAIN-OK" in result.output  # control: ordinary files stay writable
     outside = LocalExecutor(Config(sandbox_mode="danger-full-access"))

@@ -15,6 +15,7 @@ from pathlib import Path
 from kodo.config import Config, kodo_home
 from kodo.sandbox.base import SandboxUnavailable
 from kodo.sandbox.limits import tmpfs_sizes
+from kodo.trust import TRUST_FILE
 
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
 INSTALL_HINT = (
@@ -72,7 +73,8 @@ def hidden_entries(config: Config) -> list[str]:
 
 
 def hidden_paths(config: Config) -> list[Path]:
-    return _existing(hidden_entries(config), Path.home())
+    hidden = _existing(hidden_entries(config), Path.home())
+    return hidden + [p for p in linked_out_of_home() if p not in hidden]
 
 
 def shown_in_hidden(config: Config) -> list[Path]:
@@ -158,20 +160,21 @@ def protected_paths(config: Config, workspace: Path) -> list[Path]:
     """Folders that programs outside the sandbox act on later, bound read-only again over the
     writable ones: the workspace's ``.kodo`` (kodo's project config) and the ``.git`` at the top
     of each writable root (hooks and config run by the person's next ``git commit``), including
-    the repository a ``.git`` file points to. Only existing ones: bwrap would create a missing
-    mount point on the host."""
+    the repository a ``.git`` file points to, and that file itself (a mount point cannot be
+    replaced by a repository of the command's own). Only existing ones: bwrap would create a
+    missing mount point on the host."""
     roots = writable_paths(config, workspace)
     candidates = [workspace / ".kodo"]
     for root in roots:
         git = root / ".git"
-        candidates += _gitdir_targets(git) if git.is_file() else [git]
+        candidates += [git, *_gitdir_targets(git)] if git.is_file() else [git]
     out: list[Path] = []
     for candidate in candidates:
         if not os.path.lexists(candidate):
             continue
         real = Path(os.path.realpath(candidate))
         inside = any(real != root and real.is_relative_to(root) for root in roots)
-        if inside and real.is_dir() and real not in out:
+        if inside and (real.is_dir() or real.is_file()) and real not in out:
             out.append(real)
     return out
 
@@ -190,13 +193,37 @@ def pinned_folders(writable: list[Path]) -> list[Path]:
     home = Path(os.path.realpath(kodo_home()))
     out: set[Path] = set()
     for root in writable:
-        if home == root or not home.is_relative_to(root):
+        if home == root or not home.is_relative_to(root) or not home.is_dir():
             continue
         folder = home.parent
         while folder != root:
             out.add(folder)
             folder = folder.parent
     return sorted(out)
+
+
+def home_link_in_reach(writable: list[Path]) -> Path | None:
+    """A link on the way to kodo's home that lies in a folder commands may write, or None.
+    The mask covers where the link points; a command could put a folder of its own in the
+    link's place, with a config that kodo would read next time."""
+    path = kodo_home()
+    for step in [*reversed(path.parents), path]:
+        if os.path.islink(step) and _within(Path(os.path.realpath(step.parent)), writable):
+            return step
+    return None
+
+
+def linked_out_of_home() -> list[Path]:
+    """Where kodo's config and trust decisions really are, when they are links out of its home
+    (a config kept with the person's dotfiles): masked too, or a command in that folder could
+    rewrite what kodo reads next time."""
+    home = Path(os.path.realpath(kodo_home()))
+    out = []
+    for name in ("config.toml", TRUST_FILE):
+        real = Path(os.path.realpath(home / name))
+        if not real.is_relative_to(home) and os.path.exists(real):
+            out.append(real)
+    return out
 
 
 def host_sockets() -> list[Path]:
@@ -303,6 +330,13 @@ def sandbox_argv(bwrap: str, config: Config, workspace: Path) -> list[str]:
     for dev in gpu_devices():
         argv += ["--dev-bind", dev, dev]
     writable = writable_paths(config, workspace)
+    if (link := home_link_in_reach(writable)) is not None:
+        raise SandboxUnavailable(
+            f"kodo's home, {kodo_home()}, is reached through the link {link}, which lies in a "
+            "folder that commands may write: a command could put a folder of its own in its "
+            "place, with a config kodo would read next. Set KODO_HOME to the real folder, "
+            f"{os.path.realpath(kodo_home())}, or move the link out of the writable folders."
+        )
     for path in writable:
         argv += ["--bind", str(path), str(path)]
     for path in pinned_folders(writable):

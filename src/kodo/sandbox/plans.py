@@ -24,6 +24,7 @@ import os
 import stat
 import sys
 
+from kodo.home import kodo_home_path
 from kodo.sandbox.host_reads import Recording, digest, still_hold
 
 TYPE_CHECKING = False  # typing costs more to import than running a plan takes
@@ -35,14 +36,9 @@ MAX_PLANS = 64
 Plan = tuple[str, list[str], dict[str, str]]  # bwrap, its arguments up to "--", environment
 
 
-def _kodo_home() -> str:
-    """``config.kodo_home``, without importing it."""
-    return os.environ.get("KODO_HOME") or os.path.join(os.environ.get("HOME", ""), ".kodo")
-
-
 def plans_dir() -> str:
     """Inside kodo's home, which every sandbox hides."""
-    return os.path.join(_kodo_home(), *_FOLDERS)
+    return os.path.join(kodo_home_path(), *_FOLDERS)
 
 
 _FOLDERS = ("cache", "sandbox")
@@ -59,7 +55,7 @@ def _open_plans(make: bool) -> int | None:
     folders only this user may write; otherwise None. A link from there to a place a sandbox
     may write would let a command plant a plan."""
     try:
-        fd = os.open(os.path.realpath(_kodo_home()), _DIR_FLAGS)
+        fd = os.open(os.path.realpath(kodo_home_path()), _DIR_FLAGS)
     except OSError:
         return None
     try:
