@@ -409,3 +409,14 @@ def test_a_config_linked_into_the_workspace_is_masked(
         )
         assert tried.returncode != 0 and "shell_timeout_ms" not in tried.stdout
     assert kept.read_text() == "shell_timeout_ms = 60000\n"
+
+
+def test_the_default_kodo_home_stays_hidden_when_kodo_home_moved(
+    kodo: Callable[..., Run], home: Path
+) -> None:
+    """``KODO_HOME`` set elsewhere: the old ``~/.kodo`` may still hold a config with a key."""
+    (home / ".kodo").mkdir()
+    (home / ".kodo" / "config.toml").write_text('api_key = "sk-old"\n')
+    for _ in range(2):  # built, then kept
+        looked = kodo("cat", str(home / ".kodo" / "config.toml"))
+        assert looked.returncode != 0 and "sk-old" not in looked.stdout

@@ -64,12 +64,15 @@ def writable_paths(config: Config, workspace: Path) -> list[Path]:
 
 
 def hidden_entries(config: Config) -> list[str]:
-    """Every configured hidden path (and ``kodo_home()``) as an absolute path, existing or not."""
+    """Every configured hidden path, ``kodo_home()`` and ``~/.kodo`` (kodo's home before
+    ``KODO_HOME`` moved it, which may still hold a config with keys) as absolute paths,
+    existing or not."""
     home = Path.home()
-    return [
-        str(p if p.is_absolute() else home / p)
-        for p in (Path(raw).expanduser() for raw in [*config.hidden_paths, str(kodo_home())])
-    ]
+    entries = []
+    for raw in [*config.hidden_paths, str(kodo_home()), "~/.kodo"]:
+        path = Path(raw).expanduser()
+        entries.append(str(path if path.is_absolute() else home / path))
+    return list(dict.fromkeys(entries))
 
 
 def hidden_paths(config: Config) -> list[Path]:
