@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kodo.config import Config
@@ -37,6 +38,17 @@ def test_protected_paths(tmp_path: Path) -> None:
     expected = [ws / ".kodo", ws / ".git", root / ".git", root / "sub"]
     assert protected_paths(config, ws) == expected  # the .git file too: no swapping it
     assert protected_paths(Config(sandbox_mode="read-only"), ws) == []
+
+
+def test_a_worktree_path_in_any_encoding_is_protected(tmp_path: Path) -> None:
+    """git writes the ``gitdir:`` path as the filesystem's bytes; not UTF-8 is no reason to
+    leave the repository writable (or to fail)."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    meta = os.fsencode(tmp_path / "ws" / "caf") + b"\xe9-meta"  # Latin-1, not UTF-8
+    os.mkdir(meta)
+    (ws / ".git").write_bytes(b"gitdir: " + meta + b"\n")
+    assert protected_paths(Config(), ws) == [ws / ".git", Path(os.fsdecode(meta))]
 
 
 def test_missing_git_and_kodo_are_not_created(tmp_path: Path) -> None:

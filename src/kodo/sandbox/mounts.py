@@ -141,9 +141,10 @@ def run_dirs() -> list[Path]:
 
 def _gitdir_targets(git_file: Path) -> list[Path]:
     """Where a ``.git`` file (a worktree or submodule) points, and that repository's common
-    folder (objects, refs, hooks, config) for a worktree."""
+    folder (objects, refs, hooks, config) for a worktree. Read as the filesystem's bytes, so a
+    path in any encoding names the very folder git uses."""
     try:
-        first = git_file.read_text(errors="replace")[:4096].splitlines()[0]
+        first = os.fsdecode(git_file.read_bytes()[:4096]).splitlines()[0]
     except (OSError, IndexError):
         return []
     if not first.startswith("gitdir:"):
@@ -151,7 +152,7 @@ def _gitdir_targets(git_file: Path) -> list[Path]:
     gitdir = git_file.parent / first.removeprefix("gitdir:").strip()
     out = [gitdir]
     try:
-        common = (gitdir / "commondir").read_text(errors="replace")[:4096].strip()
+        common = os.fsdecode((gitdir / "commondir").read_bytes()[:4096]).strip()
     except OSError:
         return out
     if common:
