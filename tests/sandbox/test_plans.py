@@ -420,3 +420,10 @@ def test_the_default_kodo_home_stays_hidden_when_kodo_home_moved(
     for _ in range(2):  # built, then kept
         looked = kodo("cat", str(home / ".kodo" / "config.toml"))
         assert looked.returncode != 0 and "sk-old" not in looked.stdout
+
+
+def test_damaged_facts_do_not_hold() -> None:
+    assert not still_hold([("stat", ("/",), ())])  # the wrong number of arguments
+    assert not still_hold([("stat",)])  # not a fact
+    assert not still_hold([("eval", ("1",), 1)])  # not a question this module asks
+    assert still_hold([])

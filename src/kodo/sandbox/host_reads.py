@@ -142,11 +142,15 @@ _ASK: dict[str, Callable[..., tuple[Any, Any]]] = {
 
 
 def still_hold(facts: list[Fact]) -> bool:
-    """Whether the host answers every kept question as it did."""
-    for name, args, answer in facts:
-        ask = _ASK.get(name)
-        if ask is None or ask(*args)[0] != answer:
-            return False
+    """Whether the host answers every kept question as it did (False for facts that are not
+    questions this module asks: a damaged plan is built again, not trusted)."""
+    try:
+        for name, args, answer in facts:
+            ask = _ASK.get(name)
+            if ask is None or ask(*args)[0] != answer:
+                return False
+    except (TypeError, ValueError):
+        return False
     return True
 
 

@@ -10,10 +10,12 @@ runs the plan. Building is deterministic given those answers, so it would have b
 same plan; any changed answer (a new ``.git``, a hidden path created, a socket bound, a config
 edited, kodo upgraded) builds afresh.
 
-Plans live in ``$KODO_HOME/cache/sandbox`` (0700), which the sandbox never sees (kodo's home is
-always hidden), so no command can plant one. A plan file that is not a regular file of this
-user, writable by this user alone, is ignored. Only the environment's digest is kept, never its
-values, and of the files read only their digests.
+A plan says what runs outside the sandbox, so none may come from a command. Plans live in
+``$KODO_HOME/cache/sandbox`` (0700), inside kodo's home, which every sandbox hides (see
+``mounts.make_kodo_home`` and ``mounts.pinned_folders`` for why a command cannot get around
+that). They are reached from the home's real path without following a link, through folders
+and into a file owned by this user and writable by no one else, or not at all. Only the
+environment's digest is kept, never its values, and of the files read only their digests.
 """
 
 from __future__ import annotations
