@@ -42,20 +42,13 @@ def digest(data: bytes) -> str:
     return _blake2.blake2b(data, digest_size=20).hexdigest()
 
 
-def _error(exc: OSError) -> tuple[str, int | None]:
-    return ("error", exc.errno)
-
-
 def _raise(answer: tuple[str, int | None], path: object) -> None:
     errno = answer[1] or 0
     raise OSError(errno, os.strerror(errno), path)
 
 
 def _stat(path: str, follow: bool) -> tuple[Any, Any]:
-    try:
-        result = _real["stat"](path, follow_symlinks=follow)
-    except OSError as exc:
-        return _error(exc), None
+    result = _real["stat"](path, follow_symlinks=follow)
     folder = stat.S_ISDIR(result.st_mode)
     kept = (
         result.st_mode,
@@ -70,18 +63,12 @@ def _stat(path: str, follow: bool) -> tuple[Any, Any]:
 
 
 def _listdir(path: str) -> tuple[Any, Any]:
-    try:
-        names = sorted(_real["listdir"](path))
-    except OSError as exc:
-        return _error(exc), None
+    names = sorted(_real["listdir"](path))
     return tuple(names), names
 
 
 def _readlink(path: str) -> tuple[Any, Any]:
-    try:
-        target = _real["readlink"](path)
-    except OSError as exc:
-        return _error(exc), None
+    target = _real["readlink"](path)
     return target, target
 
 
@@ -91,10 +78,7 @@ def _access(path: str, mode: int) -> tuple[Any, Any]:
 
 
 def _sysconf(name: str | int) -> tuple[Any, Any]:
-    try:
-        value = _real["sysconf"](name)
-    except OSError as exc:
-        return _error(exc), None
+    value = _real["sysconf"](name)
     return value, value
 
 
@@ -110,11 +94,8 @@ def socket_paths_only(table: bytes) -> bytes:
 
 
 def _read(path: str) -> tuple[Any, Any]:
-    try:
-        with _real_open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        return _error(exc), None
+    with _real_open(path, "rb") as f:
+        data = f.read()
     if path == UNIX_SOCKETS:
         data = socket_paths_only(data)
     return digest(data), data
@@ -122,10 +103,7 @@ def _read(path: str) -> tuple[Any, Any]:
 
 def _version(path: str) -> tuple[Any, Any]:
     """A file whose content the computation is (its own source): size, change time, inode."""
-    try:
-        result = _real["stat"](path)
-    except OSError as exc:
-        return _error(exc), None
+    result = _real["stat"](path)
     answer = (result.st_size, result.st_mtime_ns, result.st_ino)
     return answer, answer
 
@@ -141,13 +119,21 @@ _ASK: dict[str, Callable[..., tuple[Any, Any]]] = {
 }
 
 
+def _answer(name: str, args: tuple[Any, ...]) -> tuple[Any, Any]:
+    """(what is kept, what the computation is handed) for one question; an error is kept as
+    its number and handed as None."""
+    try:
+        return _ASK[name](*args)
+    except OSError as exc:
+        return ("error", exc.errno), None
+
+
 def still_hold(facts: list[Fact]) -> bool:
     """Whether the host answers every kept question as it did (False for facts that are not
     questions this module asks: a damaged plan is built again, not trusted)."""
     try:
         for name, args, answer in facts:
-            ask = _ASK.get(name)
-            if ask is None or ask(*args)[0] != answer:
+            if name not in _ASK or _answer(name, args)[0] != answer:
                 return False
     except (TypeError, ValueError):
         return False
@@ -156,7 +142,7 @@ def still_hold(facts: list[Fact]) -> bool:
 
 def _path(value: object) -> str | None:
     """The path as text, or None where it is something a fact cannot name (a descriptor)."""
-    if isinstance(value, int) or not isinstance(value, str | os.PathLike):
+    if not isinstance(value, str | os.PathLike):
         return None
     path = os.fspath(value)
     return path if isinstance(path, str) else None
@@ -172,12 +158,12 @@ class Recording:
         self._saved: list[tuple[object, str, object]] = []
 
     def note_versions(self, paths: list[str]) -> None:
-        self.facts += [("version", (path,), _version(path)[0]) for path in paths]
+        self.facts += [("version", (path,), _answer("version", (path,))[0]) for path in paths]
 
     def _ask(self, name: str, *args: Any) -> Any:
-        answer, handed = _ASK[name](*args)
+        answer, handed = _answer(name, args)
         self.facts.append((name, args, answer))
-        if handed is None and isinstance(answer, tuple) and answer[:1] == ("error",):
+        if handed is None:
             _raise(answer, args[0])
         return handed
 

@@ -47,8 +47,7 @@ _FOLDERS = ("cache", "sandbox")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def _mine(fd: int) -> bool:
-    info = os.fstat(fd)
+def _mine(info: os.stat_result) -> bool:
     return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
@@ -67,7 +66,7 @@ def _open_plans(make: bool) -> int | None:
             inner = os.open(name, _DIR_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = inner
-            if not _mine(fd):
+            if not _mine(os.fstat(fd)):
                 break
         else:
             return fd
@@ -117,7 +116,8 @@ def _load(key: str) -> tuple[list[Fact], str | None, Plan] | None:
     try:
         fd = os.open(key, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
         with os.fdopen(fd, "rb") as f:
-            if not (_mine(fd) and stat.S_ISREG(os.fstat(fd).st_mode)):
+            info = os.fstat(fd)
+            if not (_mine(info) and stat.S_ISREG(info.st_mode)):
                 return None
             fmt, stored_key, facts, warning, bwrap, argv, env = marshal.loads(f.read())
     except (OSError, ValueError, EOFError, TypeError):
