@@ -427,3 +427,25 @@ def test_damaged_facts_do_not_hold() -> None:
     assert not still_hold([("stat",)])  # not a fact
     assert not still_hold([("eval", ("1",), 1)])  # not a question this module asks
     assert still_hold([])
+
+
+def test_a_huge_git_file_is_read_only_as_far_as_its_first_line(tmp_path: Path) -> None:
+    """A workspace may hold a ``.git`` file of gigabytes (a sparse one costs nothing to make):
+    building reads its head, and a recording keeps no file that large."""
+    import resource
+
+    from kodo.config import Config
+    from kodo.sandbox.mounts import protected_paths
+
+    ws = tmp_path / "ws"
+    (ws / "meta").mkdir(parents=True)
+    with open(ws / ".git", "wb") as f:
+        f.write(b"gitdir: meta\n")
+        f.truncate(4 << 30)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with Recording() as reads:
+        protected = protected_paths(Config(), ws)
+    grew_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert protected == [ws / ".git", ws / "meta"]
+    assert grew_kib < 64 * 1024, f"peak memory grew by {grew_kib} KiB"
+    assert not reads.complete

@@ -7,7 +7,8 @@ While a ``Recording`` is open, the ``os`` functions that read the filesystem and
 reading ask the host as usual and keep each answer. The computation is handed exactly what was
 kept, so it cannot depend on anything a later check would not compare: stat times are zero, and
 so are a folder's size and link count (they change with every file made in it); a listing is
-sorted; a file is read whole, once, and only its digest is kept (a config may hold a key).
+sorted; a file is read whole, once, and only its digest is kept (a config may hold a key),
+up to ``MAX_KEPT_FILE``.
 ``/proc/net/unix`` is handed with its socket paths alone: its other columns change with every
 connection.
 
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 UNIX_SOCKETS = "/proc/net/unix"
 _READ_MODES = frozenset({"r", "rt", "tr", "rb", "br"})
 _NO_TIMES = {f"st_{t}time{unit}": zero for t in "amc" for unit, zero in (("", 0.0), ("_ns", 0))}
+# Past this, a file is not kept: a workspace's ``.git`` file could be gigabytes, of which the
+# code reads the first line.
+MAX_KEPT_FILE = 1 << 20
 _real_open = builtins.open
 _real = {name: getattr(os, name) for name in ("stat", "listdir", "readlink", "access", "sysconf")}
 
@@ -93,9 +97,15 @@ def socket_paths_only(table: bytes) -> bytes:
     return (lines[0] + b"\n" if lines else b"") + body
 
 
+class _TooBig(Exception):
+    pass
+
+
 def _read(path: str) -> tuple[Any, Any]:
     with _real_open(path, "rb") as f:
-        data = f.read()
+        data = f.read(MAX_KEPT_FILE + 1)
+    if len(data) > MAX_KEPT_FILE:
+        raise _TooBig(path)
     if path == UNIX_SOCKETS:
         data = socket_paths_only(data)
     return digest(data), data
@@ -135,7 +145,7 @@ def still_hold(facts: list[Fact]) -> bool:
         for name, args, answer in facts:
             if name not in _ASK or _answer(name, args)[0] != answer:
                 return False
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, _TooBig):
         return False
     return True
 
@@ -213,13 +223,17 @@ class Recording:
         opener: Any = None,
     ) -> Any:
         text = _path(file)
-        if text is None or mode not in _READ_MODES or opener is not None:
-            self.complete = False
-            return _real_open(file, mode, buffering, encoding, errors, newline, closefd, opener)
-        data = self._ask("read", text)
-        if "b" in mode:
-            return io.BytesIO(data)
-        return io.TextIOWrapper(io.BytesIO(data), encoding, errors, newline)
+        if text is not None and mode in _READ_MODES and opener is None:
+            try:
+                data = self._ask("read", text)
+            except _TooBig:
+                pass
+            else:
+                if "b" in mode:
+                    return io.BytesIO(data)
+                return io.TextIOWrapper(io.BytesIO(data), encoding, errors, newline)
+        self.complete = False
+        return _real_open(file, mode, buffering, encoding, errors, newline, closefd, opener)
 
     def _untracked(self, real: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:

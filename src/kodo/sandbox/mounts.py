@@ -139,12 +139,18 @@ def run_dirs() -> list[Path]:
     return [Path(p) for p in ("/run", "/var/run") if os.path.isdir(p) and not os.path.islink(p)]
 
 
+def _head(path: Path) -> str:
+    """The first 4 KiB of a file a repository may have written, whatever its size."""
+    with open(path, "rb") as f:
+        return os.fsdecode(f.read(4096))
+
+
 def _gitdir_targets(git_file: Path) -> list[Path]:
     """Where a ``.git`` file (a worktree or submodule) points, and that repository's common
     folder (objects, refs, hooks, config) for a worktree. Read as the filesystem's bytes, so a
     path in any encoding names the very folder git uses."""
     try:
-        first = os.fsdecode(git_file.read_bytes()[:4096]).splitlines()[0]
+        first = _head(git_file).splitlines()[0]
     except (OSError, IndexError):
         return []
     if not first.startswith("gitdir:"):
@@ -152,7 +158,7 @@ def _gitdir_targets(git_file: Path) -> list[Path]:
     gitdir = git_file.parent / first.removeprefix("gitdir:").strip()
     out = [gitdir]
     try:
-        common = os.fsdecode((gitdir / "commondir").read_bytes()[:4096]).strip()
+        common = _head(gitdir / "commondir").strip()
     except OSError:
         return out
     if common:
